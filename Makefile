@@ -1,0 +1,60 @@
+# onestep: `make up` runs the system on this machine, `make test` runs every test.
+# Both set up what they need: the Python environment (uv, from requirements.lock) and
+# the Apache Kafka jars (Maven, from deploy/kafka/pom.xml).
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+LOCAL_PACKAGES := libs/contracts libs/runtime deploy/local services/intake services/case-ledger services/department-gateway services/notify
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+
+.PHONY: up test unit integration e2e env jars lint format lock schemas clean
+
+up: env jars
+	$(BIN)/onestep-up
+
+test: env jars lint
+	$(BIN)/python -m pytest tests
+
+unit: env
+	$(BIN)/python -m pytest tests/unit
+
+integration: env jars
+	$(BIN)/python -m pytest tests/integration
+
+e2e: env jars
+	$(BIN)/python -m pytest tests/e2e
+
+# The environment is rebuilt whenever the lock or a package's metadata changes.
+env: $(VENV)/.synced
+
+$(VENV)/.synced: requirements.lock $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES))
+	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv
+	$(UV) venv --quiet --allow-existing -p $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet -p $(BIN)/python --require-hashes requirements.lock
+	$(UV) pip install --quiet -p $(BIN)/python --no-deps $(addprefix -e ,$(LOCAL_PACKAGES))
+	@touch $@
+
+jars: deploy/kafka/libs/.resolved
+
+deploy/kafka/libs/.resolved: deploy/kafka/pom.xml
+	mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies
+	@touch $@
+
+lint: env
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: env
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin third-party packages with hashes (no index address is written).
+lock:
+	$(UV) pip compile requirements.in --generate-hashes --python-version 3.11 -o requirements.lock
+
+schemas: env
+	$(BIN)/onestep-schemas libs/contracts/schemas
+
+clean:
+	rm -rf $(VENV) deploy/kafka/libs var

@@ -1,0 +1,98 @@
+"""CloudEvents envelope in Kafka binary mode: attributes in `ce_*` headers, data as JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from pydantic import ValidationError
+
+from .errors import ContractError
+from .events import EVENT_TYPES, IntegrationEvent
+
+DATA_CONTENT_TYPE = "application/json"
+
+
+def dataschema_for(event_type: type[IntegrationEvent]) -> str:
+    return f"urn:onestep:schema:{event_type.TYPE}:v{event_type.VERSION}"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """An integration event with the CloudEvents attributes it travels with."""
+
+    id: str
+    source: str
+    time: datetime
+    event: IntegrationEvent
+
+    @property
+    def type(self) -> str:
+        return self.event.TYPE
+
+    @property
+    def subject(self) -> str:
+        return str(self.event.case_id)
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def envelope(event: IntegrationEvent, *, source: str, id: str, time: datetime | None = None) -> Envelope:
+    return Envelope(id=id, source=source, time=time or datetime.now(UTC), event=event)
+
+
+def _cloud_event(env: Envelope) -> CloudEvent:
+    return CloudEvent(
+        attributes={
+            "id": env.id,
+            "source": env.source,
+            "type": env.type,
+            "time": env.time,
+            "subject": env.subject,
+            "dataschema": dataschema_for(type(env.event)),
+            "datacontenttype": DATA_CONTENT_TYPE,
+        },
+        data=env.event.model_dump(mode="json"),
+    )
+
+
+def structured_json(env: Envelope) -> bytes:
+    """The envelope as one CloudEvents JSON document (structured mode), e.g. for a webhook body."""
+    return JSONFormat().write(_cloud_event(env))
+
+
+def serialize(env: Envelope) -> KafkaRecord:
+    """The Kafka record for an envelope, keyed by case_id."""
+    try:
+        message = ce_kafka.to_binary(_cloud_event(env), JSONFormat(), key_mapper=lambda _: env.subject)
+    except Exception as exc:  # the SDK raises several kinds for a bad attribute
+        raise ContractError(f"cannot encode {env.type}: {exc}") from exc
+    key = message.key.encode() if isinstance(message.key, str) else message.key
+    return KafkaRecord(key=key or b"", value=message.value, headers=list(message.headers.items()))
+
+
+def deserialize(headers: list[tuple[str, bytes]] | tuple, value: bytes | None, key: bytes | None = None) -> Envelope:
+    """The envelope of a Kafka record; ContractError for anything that is not a known event."""
+    header_map = {name: raw for name, raw in headers or ()}
+    event_type = header_map.get("ce_type", b"").decode(errors="replace")
+    model = EVENT_TYPES.get(event_type)
+    if model is None:
+        raise ContractError(f"unknown event type {event_type!r}")
+    try:
+        message = ce_kafka.KafkaMessage(headers=header_map, key=key, value=value or b"")
+        cloud_event = ce_kafka.from_binary(message, JSONFormat(), CloudEvent)
+        event = model.model_validate(cloud_event.get_data())
+    except ValidationError as exc:
+        raise ContractError(f"{event_type} does not match its schema: {exc.errors(include_url=False)}") from exc
+    except Exception as exc:
+        raise ContractError(f"undecodable {event_type}: {exc}") from exc
+    time = cloud_event.get_time() or datetime.now(UTC)
+    return Envelope(id=cloud_event.get_id(), source=cloud_event.get_source(), time=time, event=event)

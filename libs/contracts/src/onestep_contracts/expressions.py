@@ -1,0 +1,41 @@
+"""Conditions and rules over form answers, in CEL (Common Expression Language).
+
+CEL is declarative and side-effect free: a catalogue author can write
+`form.seats > 50 || form.floor_area > 200` and nothing in it can run code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import celpy
+
+from .errors import ContractError
+
+_environment = celpy.Environment()
+
+
+class Condition:
+    """A compiled CEL expression that evaluates to true or false over a form."""
+
+    def __init__(self, source: str):
+        self.source = source
+        try:
+            self._program = _environment.program(_environment.compile(source))
+        except Exception as exc:  # celpy raises CELParseError and friends
+            raise ContractError(f"invalid condition {source!r}: {exc}") from exc
+
+    def holds(self, form: dict[str, Any], **context: Any) -> bool:
+        """True when the expression holds; a missing form field makes it false."""
+        activation = {"form": celpy.json_to_cel(form)}
+        activation.update({name: celpy.json_to_cel(value) for name, value in context.items()})
+        try:
+            result = self._program.evaluate(activation)
+        except celpy.CELEvalError:
+            return False
+        if not isinstance(result, celpy.celtypes.BoolType):
+            raise ContractError(f"condition {self.source!r} gave {result!r}, not true/false")
+        return bool(result)
+
+    def __repr__(self) -> str:
+        return f"Condition({self.source!r})"

@@ -1,0 +1,199 @@
+"""The consume loop every onestep consumer runs.
+
+Per poll batch and partition: decode each record (undecodable → dead-letter topic), hand the
+decoded batch to the service with the batch's last offset, then commit. Services that store
+their position with their own writes (tracking records) pass `stored_position`, and the
+consumer seeks to it on every partition assignment, so the store, not Kafka's committed
+offset, says where to resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from eventsourcing.persistence import InterfaceError, OperationalError
+from prometheus_client import Counter
+
+from onestep_contracts import ContractError, Envelope, deserialize
+
+from .dead_letters import DeadLetters
+from .kafka import start_with_retry
+
+log = logging.getLogger(__name__)
+
+CONSUMED = Counter("onestep_consumed_total", "Records consumed", ["service", "topic"])
+RETRIED_BATCHES = Counter("onestep_batch_retries_total", "Batches retried after a transient failure", ["service"])
+
+# Failures of a peer (database, broker) that retrying the same batch can overcome.
+TRANSIENT = (OperationalError, InterfaceError, KafkaError, OSError, asyncio.TimeoutError)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A consumed record and the envelope decoded from it."""
+
+    record: ConsumerRecord
+    envelope: Envelope
+
+
+# handle_batch(partition, deliveries, last_offset) → False when the batch had already been
+# applied elsewhere (the consumer then re-seeks to the stored position).
+BatchHandler = Callable[[TopicPartition, list[Delivery], int], Awaitable[bool | None]]
+StoredPosition = Callable[[TopicPartition], Awaitable[int | None]]
+
+
+def position_name(topic: str, partition: int) -> str:
+    """The tracking name under which a store keeps its position in a partition."""
+    return f"{topic}:{partition}"
+
+
+class _SeekToStoredPositions(ConsumerRebalanceListener):
+    def __init__(self, consumer: AIOKafkaConsumer, stored_position: StoredPosition):
+        self._consumer = consumer
+        self._stored_position = stored_position
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        for partition in assigned:
+            await _seek_to_stored(self._consumer, partition, self._stored_position)
+
+
+async def _seek_to_stored(consumer: AIOKafkaConsumer, partition: TopicPartition, stored: StoredPosition) -> None:
+    position = await stored(partition)
+    if position is None:
+        await consumer.seek_to_beginning(partition)
+    else:
+        consumer.seek(partition, position + 1)
+
+
+class TopicConsumer:
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        group_id: str,
+        topics: list[str],
+        service: str,
+        handle_batch: BatchHandler,
+        dead_letters: DeadLetters,
+        stored_position: StoredPosition | None = None,
+        max_records: int = 500,
+        retry_delay_s: float = 1.0,
+    ):
+        self._bootstrap_servers = bootstrap_servers
+        self._group_id = group_id
+        self._topics = topics
+        self._service = service
+        self._handle_batch = handle_batch
+        self._dead_letters = dead_letters
+        self._stored_position = stored_position
+        self._max_records = max_records
+        self._retry_delay_s = retry_delay_s
+        self._stopping = asyncio.Event()
+        self.running = False
+
+    def stop(self) -> None:
+        """Asks the loop to finish the batch in hand, commit and close."""
+        self._stopping.set()
+
+    def _new_consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap_servers,
+            group_id=self._group_id,
+            client_id=f"{self._service}-consumer",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+        )
+
+    async def run(self) -> None:
+        """Consumes until stop(); a fresh Kafka consumer each run, so a crashed loop can be restarted."""
+        self._consumer = self._new_consumer()
+        listener = _SeekToStoredPositions(self._consumer, self._stored_position) if self._stored_position else None
+        self._consumer.subscribe(self._topics, listener=listener)
+        await start_with_retry(self._consumer, name=f"{self._service} consumer", log=log)
+        self.running = True
+        try:
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=300, max_records=self._max_records)
+                processed: dict[TopicPartition, int] = {}
+                for partition, records in batches.items():
+                    if self._stopping.is_set() and not records:
+                        break
+                    if await self._handle_partition(partition, records):
+                        processed[partition] = records[-1].offset + 1
+                if processed:
+                    await self._commit(processed)
+        finally:
+            self.running = False
+            await self._consumer.stop()
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            # A rebalance took the partition away; the next owner resumes from the store
+            # (tracked services) or re-handles the batch, whose events keep their ids.
+            log.warning("%s commit skipped: %s", self._service, exc)
+
+    async def _handle_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> bool:
+        deliveries = []
+        for record in records:
+            CONSUMED.labels(self._service, record.topic).inc()
+            try:
+                deliveries.append(Delivery(record, deserialize(record.headers, record.value, record.key)))
+            except ContractError as exc:
+                await self._park_retrying(record, str(exc))
+        last_offset = records[-1].offset
+        try:
+            applied = await self._retrying(lambda: self._handle_batch(partition, deliveries, last_offset))
+        except TRANSIENT:
+            raise
+        except Exception as exc:  # a message the service cannot apply: isolate it
+            log.warning("%s batch at %s failed (%s); applying one by one", self._service, partition, exc)
+            applied = await self._handle_one_by_one(partition, deliveries, last_offset)
+        if applied is False and self._stored_position:
+            await _seek_to_stored(self._consumer, partition, self._stored_position)
+            return False
+        return True
+
+    async def _handle_one_by_one(self, partition: TopicPartition, deliveries: list[Delivery], last_offset: int):
+        for delivery in deliveries:
+            offset = delivery.record.offset
+            try:
+                await self._retrying(lambda d=delivery, o=offset: self._handle_batch(partition, [d], o))
+            except TRANSIENT:
+                raise
+            except Exception as exc:
+                await self._park_retrying(delivery.record, f"cannot be applied: {exc!r}")
+                await self._retrying(lambda o=offset: self._handle_batch(partition, [], o))
+        if not deliveries or deliveries[-1].record.offset < last_offset:
+            await self._retrying(lambda: self._handle_batch(partition, [], last_offset))
+        return True
+
+    async def _park_retrying(self, record: ConsumerRecord, reason: str) -> None:
+        await self._retrying(lambda: self._dead_letters.park(record, reason))
+
+    async def _retrying(self, attempt: Callable[[], Awaitable]):
+        """Retries a step while a peer is failing; gives up only when asked to stop."""
+        delay = self._retry_delay_s
+        while True:
+            try:
+                return await attempt()
+            except TRANSIENT as exc:
+                if self._stopping.is_set():
+                    raise
+                RETRIED_BATCHES.labels(self._service).inc()
+                log.warning("%s: transient failure (%r); retrying in %.1fs", self._service, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)

@@ -1,0 +1,85 @@
+"""Follows an application's own notification log, from a position it stores beside it.
+
+This is the outbox: what a service publishes (to Kafka, to a webhook) is read back from
+what it stored, never written a second time beside save(). The follower records its
+position after each handled batch; a restart may hand the last batch over again, and
+the receivers drop repeats by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+
+log = logging.getLogger(__name__)
+
+BatchOfEvents = Callable[[list[Any]], Awaitable[None]]
+
+
+class NotificationFollower:
+    def __init__(
+        self,
+        app: Application,
+        *,
+        name: str,
+        handle: BatchOfEvents,
+        batch_size: int = 500,
+        idle_wait_s: float = 1.0,
+        retry_delay_s: float = 1.0,
+    ):
+        self._app = app
+        self.name = name
+        self._handle = handle
+        self._batch_size = batch_size
+        self._idle_wait_s = idle_wait_s
+        self._retry_delay_s = retry_delay_s
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.position = 0
+
+    def wake(self) -> None:
+        """Tells the follower new events were stored, so it need not wait for its poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        self.position = await asyncio.to_thread(self._app.recorder.max_tracking_id, self.name) or 0
+        delay = self._retry_delay_s
+        while not self._stopping.is_set():
+            try:
+                handled = await self._follow_once()
+                delay = self._retry_delay_s
+            except Exception as exc:  # a peer is down: retry the same batch later
+                log.warning("%s: %r; retrying in %.1fs", self.name, exc, delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            if not handled:
+                await self._sleep(self._idle_wait_s)
+
+    async def _follow_once(self) -> bool:
+        self._wake.clear()  # a wake that comes while this batch is read is kept for the next
+        notifications = await asyncio.to_thread(
+            self._app.recorder.select_notifications, self.position + 1, self._batch_size
+        )
+        if not notifications:
+            return False
+        events = [self._app.mapper.to_domain_event(notification) for notification in notifications]
+        await self._handle(events)
+        last = notifications[-1].id
+        await asyncio.to_thread(self._app.recorder.insert_events, [], tracking=Tracking(self.name, last))
+        self.position = last
+        return True
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)

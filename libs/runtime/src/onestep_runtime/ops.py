@@ -1,0 +1,38 @@
+"""The operational endpoints every service answers: /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+# Each check answers (ok, detail): e.g. ("kafka", lambda: (consumer.running, "consuming")).
+ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+def ops_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Kafka and the store are reachable")
+    async def readyz() -> JSONResponse:
+        results = {}
+        for name, check in checks.items():
+            try:
+                ok, detail = await check()
+            except Exception as exc:  # a check that fails to run is a failed check
+                ok, detail = False, repr(exc)
+            results[name] = {"ok": ok, "detail": detail}
+        ready = all(result["ok"] for result in results.values())
+        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,78 @@
+"""RFC 9457 problem details: every error a client gets, with every problem listed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """Raised by a route to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        *,
+        detail: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        type_: str = "about:blank",
+    ):
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+        self.headers = headers or {}
+        self.type = type_
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"type": problem.type, "title": problem.title, "status": problem.status}
+    if problem.detail:
+        body["detail"] = problem.detail
+    if instance:
+        body["instance"] = instance
+    if problem.errors:
+        body["errors"] = problem.errors
+    return JSONResponse(body, status_code=problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
+
+
+def field_error(pointer: str, message: str, **extra: Any) -> dict[str, Any]:
+    """One listed problem; `pointer` is a JSON Pointer into the request (RFC 6901)."""
+    return {"pointer": pointer, "detail": message, **extra}
+
+
+def _pointer(location: tuple) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+        return "#/" + "/".join(parts)
+    return "/".join(parts)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, instance=request.url.path)
+
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [field_error(_pointer(tuple(error["loc"])), error["msg"]) for error in exc.errors()]
+        malformed = any(error["type"] == "json_invalid" for error in exc.errors())
+        title = "The request body is not valid JSON" if malformed else "The request is not valid"
+        status = 400 if malformed else 422
+        return problem_response(Problem(status, title, errors=errors), instance=request.url.path)
+
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        return problem_response(Problem(exc.status_code, str(exc.detail), headers=headers), instance=request.url.path)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

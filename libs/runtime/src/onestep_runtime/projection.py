@@ -1,0 +1,57 @@
+"""An eventsourcing projection that applies a Kafka poll batch in one transaction.
+
+The batch's new domain events and the partition's position (a tracking record named
+`<topic>:<partition>` holding the last offset) are recorded together, so a crash between
+"applied" and "committed" never applies a message twice or skips one.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.projection import EventSourcedProjection
+
+from onestep_contracts import Envelope
+
+from .consumer import position_name
+
+
+class BatchProjection(EventSourcedProjection[UUID]):
+    def stored_position(self, topic: str, partition: int) -> int | None:
+        return self.recorder.max_tracking_id(position_name(topic, partition))
+
+    def apply_batch(self, topic: str, partition: int, envelopes: list[Envelope], last_offset: int) -> bool:
+        """Applies the envelopes and records the position; False if it was recorded already."""
+        tracking = Tracking(application_name=position_name(topic, partition), notification_id=last_offset)
+        processing = ProcessingEvent[UUID](tracking=tracking)
+        for envelope in envelopes:
+            self.apply_envelope(envelope, processing)
+        with self.processing_lock:
+            try:
+                recordings = self._record(processing)
+            except IntegrityError:
+                return False
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return True
+
+    @abstractmethod
+    def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
+        """Applies one integration event, collecting new aggregate events on `processing`."""
+
+    def aggregate_in_batch(self, processing: ProcessingEvent[UUID], aggregate_id: UUID) -> Any | None:
+        """The aggregate as this batch has left it so far, or as stored; None if it does not exist."""
+        if aggregate_id in processing.aggregates:
+            return processing.aggregates[aggregate_id]
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    # The projection is driven by a Kafka consumer, not by another application's log.
+    def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
+        raise NotImplementedError("use apply_batch")

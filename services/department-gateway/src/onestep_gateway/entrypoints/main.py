@@ -1,0 +1,15 @@
+"""Runs a department gateway: `onestep-department-gateway` (GATEWAY_DEPARTMENT names the department)."""
+
+import uvicorn
+
+from ..settings import GatewaySettings
+from .api import create_app
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

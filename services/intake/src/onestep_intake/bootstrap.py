@@ -1,0 +1,32 @@
+"""The one place that wires intake's settings, adapters and service together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+
+from onestep_contracts.catalogue import load_catalogue
+from onestep_runtime.kafka import make_producer
+
+from .adapters.blob_store import LocalBlobStore
+from .adapters.kafka_publisher import ApplicationPublisher
+from .application import IntakeService
+from .settings import IntakeSettings
+
+
+@dataclass
+class Intake:
+    settings: IntakeSettings
+    service: IntakeService
+    producer: AIOKafkaProducer
+    publisher: ApplicationPublisher
+    blobs: LocalBlobStore
+
+
+def bootstrap(settings: IntakeSettings, *, producer: AIOKafkaProducer | None = None) -> Intake:
+    catalogue = load_catalogue(settings.catalogue_dir)
+    producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id="intake")
+    publisher = ApplicationPublisher(producer, timeout_s=settings.publish_timeout_s)
+    blobs = LocalBlobStore(settings.materials_dir)
+    return Intake(settings, IntakeService(catalogue, blobs, publisher), producer, publisher, blobs)

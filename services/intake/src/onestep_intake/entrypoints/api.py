@@ -1,0 +1,63 @@
+"""intake's HTTP API: the catalogue, material uploads and applications, for portals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+
+from onestep_runtime.kafka import start_with_retry
+from onestep_runtime.ops import ops_router
+from onestep_runtime.portal_auth import portal_authenticator
+from onestep_runtime.problems import install_problem_handlers
+
+from ..bootstrap import bootstrap
+from ..settings import IntakeSettings
+from .routes import applications, items, materials
+
+log = logging.getLogger("onestep.intake")
+
+
+def create_app(settings: IntakeSettings | None = None, **parts: Any) -> FastAPI:
+    """`parts` go to bootstrap (e.g. a test's own producer)."""
+    settings = settings or IntakeSettings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        intake = bootstrap(settings, **parts)  # Kafka clients need the running loop
+        app.state.intake = intake
+        # Kafka may be down when intake starts: serve anyway (503 on submit) and keep trying.
+        starting = asyncio.create_task(start_with_retry(intake.producer, name="intake producer", log=log))
+        try:
+            yield
+        finally:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
+            await intake.producer.stop()
+
+    app = FastAPI(
+        title="onestep intake",
+        version="1",
+        summary="One application, one set of materials, many departments: the door for portals.",
+        lifespan=lifespan,
+    )
+    app.state.authenticate_portal = portal_authenticator(settings.portal_keys)
+    install_problem_handlers(app)
+
+    async def kafka_check() -> tuple[bool, str]:
+        return await app.state.intake.publisher.reachable()
+
+    async def store_check() -> tuple[bool, str]:
+        ok = await asyncio.to_thread(app.state.intake.blobs.writable)
+        return ok, f"material store at {settings.materials_dir}"
+
+    app.include_router(ops_router({"kafka": kafka_check, "material_store": store_check}))
+    app.include_router(items.router, prefix="/v1")
+    app.include_router(materials.router, prefix="/v1")
+    app.include_router(applications.router, prefix="/v1")
+    return app

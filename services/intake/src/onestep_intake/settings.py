@@ -1,0 +1,20 @@
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class IntakeSettings(BaseSettings):
+    """intake's configuration, from INTAKE_* environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="INTAKE_")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    catalogue_dir: Path = Path("catalogue")
+    materials_dir: Path = Path("var/materials")
+    portal_keys: dict[str, str] = Field(default_factory=dict, description='JSON: {"<portal id>": "<API key>"}')
+    publish_timeout_s: float = 5.0
+    retry_after_s: int = 5
+    max_material_bytes: int = 20 * 1024 * 1024
+    host: str = "127.0.0.1"
+    port: int = 8081

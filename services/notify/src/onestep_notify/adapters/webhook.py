@@ -1,0 +1,75 @@
+"""POSTs case events to a portal's webhook, signed, retrying with exponential backoff and jitter.
+
+Retried: connection errors, timeouts, 5xx and 429. Not retried: any other 4xx (the portal
+refused the request; sending it again would not change that), which parks the delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from onestep_contracts.signing import SIGNATURE_HEADER, sign
+
+
+class _Retryable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Attempt:
+    outcome: str  # delivered | failed | parked
+    detail: str
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    delivered: bool
+    attempts: list[Attempt]
+
+
+class WebhookSender:
+    def __init__(self, client: httpx.AsyncClient, *, max_attempts: int, backoff_initial_s: float, backoff_max_s: float):
+        self._client = client
+        self._max_attempts = max_attempts
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+
+    async def deliver(self, url: str, secret: str, body: bytes, event_id: str) -> DeliveryResult:
+        attempts: list[Attempt] = []
+
+        async def attempt_once() -> None:
+            headers = {
+                "Content-Type": "application/cloudevents+json",
+                SIGNATURE_HEADER: sign(secret, body),
+                "Onestep-Event-Id": event_id,
+            }
+            try:
+                response = await self._client.post(url, content=body, headers=headers)
+            except httpx.HTTPError as exc:
+                attempts.append(Attempt("failed", f"{type(exc).__name__}: {exc}"))
+                raise _Retryable from exc
+            if response.is_success:
+                attempts.append(Attempt("delivered", f"HTTP {response.status_code}"))
+                return
+            detail = f"HTTP {response.status_code}"
+            if response.status_code >= 500 or response.status_code == 429:
+                attempts.append(Attempt("failed", detail))
+                raise _Retryable(detail)
+            attempts.append(Attempt("parked", f"{detail}: the portal refused it"))
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_exponential_jitter(initial=self._backoff_initial_s, max=self._backoff_max_s),
+            retry=retry_if_exception_type(_Retryable),
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await attempt_once()
+        except RetryError:
+            last = attempts[-1]
+            attempts[-1] = Attempt("parked", f"{last.detail}; gave up after {len(attempts)} attempts")
+        return DeliveryResult(delivered=attempts[-1].outcome == "delivered", attempts=attempts)

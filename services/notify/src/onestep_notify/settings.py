@@ -1,0 +1,28 @@
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Webhook(BaseModel):
+    url: str
+    secret: str
+
+
+class NotifySettings(BaseSettings):
+    """notify's configuration, from NOTIFY_* environment variables (store: as case-ledger's,
+    the eventsourcing library's PERSISTENCE_MODULE / SQLITE_DBNAME / POSTGRES_* / CIPHER_KEY)."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    consumer_group: str = "notify"
+    portal_keys: dict[str, str] = Field(default_factory=dict, description='JSON: {"<portal id>": "<API key>"}')
+    portal_webhooks: dict[str, Webhook] = Field(
+        default_factory=dict, description='JSON: {"<portal id>": {"url": "...", "secret": "..."}}'
+    )
+    max_attempts: int = 6
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    request_timeout_s: float = 5.0
+    max_batch: int = 500
+    host: str = "127.0.0.1"
+    port: int = 8083

@@ -1,0 +1,38 @@
+"""Fixtures shared by every layer: the real Kafka broker and a throwaway PostgreSQL cluster."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from onestep_local.kafka_broker import KafkaBroker, free_port
+from onestep_local.postgres import PostgresCluster
+
+TOPIC_PARTITIONS = 3
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    """One real single-node Kafka broker (KRaft) for the whole test session."""
+    broker = KafkaBroker(tmp_path_factory.mktemp("kafka"), port=free_port())
+    broker.start()
+    broker.create_topics(TOPIC_PARTITIONS)
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A real PostgreSQL cluster, created for this session and removed after it."""
+    home = Path(tempfile.mkdtemp(prefix="onestep-pg-"))
+    cluster = PostgresCluster(home, port=free_port())
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -1,0 +1,151 @@
+"""The four services (and one gateway per department) as real processes on the real broker."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from onestep_local.kafka_broker import KafkaBroker, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+DEPARTMENTS = ["market-regulation", "fire-rescue", "urban-management"]
+PORTAL = "e2e-portal"
+PORTAL_KEY = "e2e-portal-key-0123456789"
+WEBHOOK_SECRET = "e2e-webhook-secret"
+CIPHER_KEY = "4hOI4gsS2PsZh8E6GZdOzlAXjZcK3DyX6ZB9aTGBTdk="  # test-only AES key (base64, 32 bytes)
+
+
+class Service:
+    def __init__(self, name: str, module: str, port: int, env: dict[str, str], logs: Path):
+        self.name, self.module, self.port, self.env = name, module, port, env
+        self.log_path = logs / f"{name}.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the child)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module],
+            cwd=REPO,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        last = ""
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                response = httpx.get(f"{self.url}/readyz", timeout=2)
+                if response.status_code == 200:
+                    return
+                last = response.text
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.name} not ready: {last}\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies mid-work, as in a crash."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+class System:
+    def __init__(self, kafka: KafkaBroker, home: Path, *, webhook_url: str, run_id: str):
+        home.mkdir(parents=True, exist_ok=True)
+        keys = json.dumps({PORTAL: PORTAL_KEY})
+        store = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "CIPHER_KEY": CIPHER_KEY}
+        self.services = {
+            "intake": Service(
+                "intake",
+                "onestep_intake.entrypoints.main",
+                free_port(),
+                {
+                    "INTAKE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                    "INTAKE_PORTAL_KEYS": keys,
+                    "INTAKE_MATERIALS_DIR": str(home / "materials"),
+                },
+                home,
+            ),
+            "ledger": Service(
+                "ledger",
+                "onestep_ledger.entrypoints.main",
+                free_port(),
+                {
+                    **store,
+                    "SQLITE_DBNAME": str(home / "ledger.sqlite"),
+                    "LEDGER_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                    "LEDGER_PORTAL_KEYS": keys,
+                    "LEDGER_CONSUMER_GROUP": f"case-ledger.{run_id}",
+                },
+                home,
+            ),
+            "notify": Service(
+                "notify",
+                "onestep_notify.entrypoints.main",
+                free_port(),
+                {
+                    **store,
+                    "SQLITE_DBNAME": str(home / "notify.sqlite"),
+                    "NOTIFY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                    "NOTIFY_PORTAL_KEYS": keys,
+                    "NOTIFY_CONSUMER_GROUP": f"notify.{run_id}",
+                    "NOTIFY_BACKOFF_INITIAL_S": "0.1",
+                    "NOTIFY_PORTAL_WEBHOOKS": json.dumps({PORTAL: {"url": webhook_url, "secret": WEBHOOK_SECRET}}),
+                },
+                home,
+            ),
+        }
+        for department in DEPARTMENTS:
+            self.services[department] = Service(
+                department,
+                "onestep_gateway.entrypoints.main",
+                free_port(),
+                {
+                    "GATEWAY_DEPARTMENT": department,
+                    "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+                    "GATEWAY_CONSUMER_GROUP": f"department-gateway.{department}.{run_id}",
+                },
+                home,
+            )
+        prefixes = {"intake": "INTAKE", "ledger": "LEDGER", "notify": "NOTIFY"}
+        for name, service in self.services.items():
+            service.env[f"{prefixes.get(name, 'GATEWAY')}_PORT"] = str(service.port)
+
+    def __getitem__(self, name: str) -> Service:
+        return self.services[name]
+
+    def start(self) -> System:
+        for service in self.services.values():
+            service.start()
+        for service in self.services.values():
+            service.wait_ready()
+        return self
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
