@@ -51,3 +51,54 @@ def restaurant_application(
 
 def new_key() -> str:
     return str(uuid.uuid4())
+
+
+def submitted_envelope(case_id, departments: list[str], *, portal: str = "portal-a"):
+    """An ApplicationSubmitted as intake would publish it, routed to the given departments."""
+    from datetime import UTC, datetime, timedelta
+
+    from onestep_contracts import ApplicationSubmitted, RouteStep, deterministic_id, envelope
+
+    now = datetime.now(UTC)
+    event = ApplicationSubmitted(
+        case_id=case_id,
+        item="open-restaurant",
+        item_version=1,
+        portal=portal,
+        region="430102",
+        accepted_region="430103",
+        applicant=restaurant_application()["applicant"],
+        form=restaurant_form(seats=30, sign=False),
+        materials=material_refs(RESTAURANT_MATERIALS[:3]),
+        route=[
+            RouteStep(department=d, approvals=[f"{d}-ok"], promised_days=3, due_at=now + timedelta(days=3))
+            for d in departments
+        ],
+        promised_days=5,
+        due_at=now + timedelta(days=5),
+        submitted_at=now,
+    )
+    return envelope(event, source="test/intake", id=deterministic_id(case_id, "submitted"))
+
+
+def decided_envelope(case_id, department: str, outcome: str = "approved", reason: str = ""):
+    """A DepartmentDecided as a gateway would publish it."""
+    from datetime import UTC, datetime
+
+    from onestep_contracts import DepartmentDecided, Licence, deterministic_id, envelope
+
+    task_id = deterministic_id(case_id, department, "task")
+    licences = (
+        [Licence(department=department, approval=f"{department}-ok", number="T1")] if outcome == "approved" else []
+    )
+    event = DepartmentDecided(
+        case_id=case_id,
+        task_id=task_id,
+        department=department,
+        outcome=outcome,
+        reason=reason,
+        licences=licences,
+        decided_by="test",
+        decided_at=datetime.now(UTC),
+    )
+    return envelope(event, source=f"test/{department}", id=deterministic_id(task_id, "decided"))

@@ -1,0 +1,173 @@
+"""intake against the real broker: what it accepts, what it refuses, and what reaches Kafka."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from onestep_contracts import topics
+from onestep_intake.entrypoints.api import create_app
+from onestep_intake.settings import IntakeSettings
+from onestep_local.kafka_broker import free_port
+
+from ..kafka_probe import end_offsets, read_all
+from ..scenarios import RESTAURANT_MATERIALS, material_bytes, new_key, restaurant_application
+
+KEY = "intake-test-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+def intake_client(tmp_path, bootstrap: str, *, wait_ready: bool = True) -> TestClient:
+    settings = IntakeSettings(
+        kafka_bootstrap_servers=bootstrap,
+        portal_keys={"portal-a": KEY},
+        materials_dir=tmp_path / "materials",
+        publish_timeout_s=2,
+    )
+    client = TestClient(create_app(settings))
+    client.__enter__()
+    for code in RESTAURANT_MATERIALS:
+        client.post("/v1/materials", headers=AUTH, files={"file": (code, material_bytes(code))})
+    deadline = time.monotonic() + 30
+    while wait_ready and client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, client.get("/readyz").json()
+        time.sleep(0.2)
+    return client
+
+
+@pytest.fixture
+def intake(kafka, tmp_path) -> Iterator[TestClient]:
+    client = intake_client(tmp_path, kafka.bootstrap_servers)
+    yield client
+    client.__exit__(None, None, None)
+
+
+def submit(client: TestClient, body, *, key: str | None = None, headers: dict | None = None):
+    return client.post(
+        "/v1/applications", json=body, headers={**AUTH, "Idempotency-Key": key or new_key(), **(headers or {})}
+    )
+
+
+def pointers(response) -> list[str]:
+    return [error["pointer"] for error in response.json()["errors"]]
+
+
+def test_the_catalogue_lists_the_restaurant_with_its_unified_form(intake):
+    items = intake.get("/v1/items").json()["items"]
+    assert [item["code"] for item in items] == ["open-restaurant"]
+    item = intake.get("/v1/items/open-restaurant").json()
+    assert "seats" in item["form_schema"]["properties"]
+    assert len({material["code"] for material in item["materials"]}) == len(item["materials"])
+    assert intake.get("/v1/items/no-such-item").status_code == 404
+
+
+def test_every_problem_of_an_application_is_listed_at_once_and_nothing_reaches_kafka(intake, kafka):
+    before = end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS)
+    body = restaurant_application(seats=80, sign=True, region="99010x")
+    del body["form"]["address"]
+    body["form"]["food_categories"] = ["caviar"]
+    body["materials"] = [m for m in body["materials"] if m["code"] != "floor-plan"]
+    response = submit(intake, body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    errors = {(error["pointer"], error["detail"]) for error in response.json()["errors"]}
+    assert {pointer for pointer, _ in errors} == {"#/region", "#/form", "#/form/food_categories/0", "#/materials"}
+    assert ("#/materials", "missing required material 'floor-plan'") in errors
+    assert any("'address' is a required property" in detail for _, detail in errors)
+    assert end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "pointer"),
+    [
+        ({"item": "open-casino"}, 422, "#/item"),
+        ({"region": "123"}, 422, "#/region"),
+        ({"region": "990101"}, 422, "#/region"),
+        ({"materials": []}, 422, "#/materials"),
+        ({"form": {"seats": 10}}, 422, "#/form"),
+        ({"applicant": {"name": ""}}, 422, "#/applicant/name"),
+    ],
+)
+def test_each_bad_input_gets_a_clear_problem(intake, kafka, change, status, pointer):
+    before = end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS)
+    response = submit(intake, restaurant_application(**change))
+    assert response.status_code == status, response.text
+    assert pointer in pointers(response)
+    assert all(error["detail"] for error in response.json()["errors"])
+    assert end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS) == before
+
+
+def test_an_unstored_material_file_is_a_problem(intake):
+    body = restaurant_application()
+    body["materials"][0]["sha256"] = "0" * 64
+    response = submit(intake, body)
+    assert response.status_code == 422
+    assert "#/materials/0/sha256" in pointers(response)
+
+
+def test_malformed_json_and_a_missing_idempotency_key_are_refused(intake, kafka):
+    before = end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS)
+    malformed = intake.post(
+        "/v1/applications",
+        content=b'{"item": ',
+        headers={**AUTH, "Idempotency-Key": new_key(), "Content-Type": "application/json"},
+    )
+    assert malformed.status_code == 400 and malformed.json()["errors"]
+    no_key = intake.post("/v1/applications", json=restaurant_application(), headers=AUTH)
+    assert no_key.status_code == 400 and "Idempotency-Key" in no_key.json()["title"]
+    assert end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS) == before
+
+
+def test_a_missing_or_wrong_api_key_is_refused(intake, kafka):
+    before = end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS)
+    body = restaurant_application()
+    missing = intake.post("/v1/applications", json=body, headers={"Idempotency-Key": new_key()})
+    wrong = intake.post(
+        "/v1/applications", json=body, headers={"Authorization": "Bearer nope", "Idempotency-Key": new_key()}
+    )
+    assert missing.status_code == 401 and wrong.status_code == 401
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert intake.post("/v1/materials", files={"file": ("x", b"x")}).status_code == 401
+    assert end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS) == before
+
+
+def test_the_same_idempotency_key_names_the_same_case(intake, kafka):
+    key = new_key()
+    first = submit(intake, restaurant_application(), key=key)
+    second = submit(intake, restaurant_application(), key=key)
+    assert first.status_code == second.status_code == 202
+    assert first.json()["case_id"] == second.json()["case_id"]
+    case_id = first.json()["case_id"]
+    published = [
+        env for _, env in read_all(kafka.bootstrap_servers, topics.APPLICATIONS) if env and env.subject == case_id
+    ]
+    # Kafka may hold the retry too; both carry the same event id, so consumers apply it once.
+    assert {env.id for env in published} == {published[0].id}
+
+
+def test_an_accepted_application_is_in_kafka_with_its_route(intake, kafka):
+    response = submit(intake, restaurant_application(seats=80, sign=False))
+    assert response.status_code == 202
+    case_id = response.json()["case_id"]
+    published = [
+        env for _, env in read_all(kafka.bootstrap_servers, topics.APPLICATIONS) if env and env.subject == case_id
+    ]
+    assert len(published) == 1
+    event = published[0].event
+    assert [step.department for step in event.route] == ["market-regulation", "fire-rescue"]
+    assert event.portal == "portal-a" and event.accepted_region == "430102"
+
+
+def test_when_kafka_cannot_be_reached_intake_answers_503_with_retry_after(tmp_path):
+    client = intake_client(tmp_path, f"127.0.0.1:{free_port()}", wait_ready=False)
+    try:
+        assert client.get("/readyz").status_code == 503
+        response = submit(client, restaurant_application())
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert "Idempotency-Key" in response.json()["detail"]
+    finally:
+        client.__exit__(None, None, None)

@@ -1,0 +1,69 @@
+"""Reading topics directly, to check what did and did not reach Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from onestep_contracts import Envelope, deserialize, serialize
+
+
+def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
+    async def read() -> dict[int, int]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=f"probe-{uuid.uuid4()}")
+        await consumer.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            offsets = await consumer.end_offsets(partitions)
+            return {tp.partition: offset for tp, offset in offsets.items()}
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(read())
+
+
+def read_all(bootstrap_servers: str, topic: str, *, idle_s: float = 1.5) -> list[tuple[dict, Envelope | None]]:
+    """Every record of the topic so far: (headers, envelope or None if undecodable)."""
+
+    async def read() -> list:
+        consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap_servers, group_id=f"probe-{uuid.uuid4()}", auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        records = []
+        try:
+            while batch := await consumer.getmany(timeout_ms=int(idle_s * 1000)):
+                for messages in batch.values():
+                    records.extend(messages)
+        finally:
+            await consumer.stop()
+        out = []
+        for record in records:
+            try:
+                decoded = deserialize(record.headers, record.value, record.key)
+            except Exception:
+                decoded = None
+            out.append((dict(record.headers), decoded))
+        return out
+
+    return asyncio.run(read())
+
+
+def publish(bootstrap_servers: str, topic: str, envelopes: list[Envelope], *, raw: list[tuple] = ()) -> None:
+    """Publishes envelopes (and raw (key, value, headers) records) and waits for the broker's ack."""
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True)
+        await producer.start()
+        try:
+            for item in envelopes:
+                record = serialize(item)
+                await producer.send_and_wait(topic, record.value, key=record.key, headers=record.headers)
+            for key, value, headers in raw:
+                await producer.send_and_wait(topic, value, key=key, headers=headers)
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
