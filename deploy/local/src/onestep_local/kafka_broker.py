@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -130,7 +131,8 @@ class KafkaBroker:
             if self.process is not None and self.process.poll() is not None:
                 raise BrokerError(f"Kafka exited with {self.process.returncode}; see {self.home / 'broker.out'}")
             try:
-                asyncio.run(_describe_cluster(self.bootstrap_servers))
+                with _quiet_client_logs():
+                    asyncio.run(_describe_cluster(self.bootstrap_servers))
                 return
             except Exception:
                 time.sleep(0.5)
@@ -154,6 +156,18 @@ class KafkaBroker:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+
+@contextlib.contextmanager
+def _quiet_client_logs():
+    """While polling a broker that is still starting, connection refusals are expected."""
+    logger = logging.getLogger("aiokafka")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 async def _describe_cluster(bootstrap_servers: str) -> None:
@@ -184,6 +198,11 @@ async def create_topics(bootstrap_servers: str, partitions: int) -> None:
 
 
 async def topics_exist(bootstrap_servers: str) -> bool:
+    with _quiet_client_logs():
+        return await _topics_exist(bootstrap_servers)
+
+
+async def _topics_exist(bootstrap_servers: str) -> bool:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=3000)
     await admin.start()
     try:

@@ -91,7 +91,9 @@ def deserialize(headers: list[tuple[str, bytes]] | tuple, value: bytes | None, k
         cloud_event = ce_kafka.from_binary(message, JSONFormat(), CloudEvent)
         event = model.model_validate(cloud_event.get_data())
     except ValidationError as exc:
-        raise ContractError(f"{event_type} does not match its schema: {exc.errors(include_url=False)}") from exc
+        # Without the input values: they may be personal data, and this message is logged.
+        problems = exc.errors(include_url=False, include_input=False, include_context=False)
+        raise ContractError(f"{event_type} does not match its schema: {problems}") from exc
     except Exception as exc:
         raise ContractError(f"undecodable {event_type}: {exc}") from exc
     time = cloud_event.get_time() or datetime.now(UTC)
