@@ -1,0 +1,3 @@
+-- One database per event-sourced store; the eventsourcing library creates its tables.
+CREATE DATABASE case_ledger;
+CREATE DATABASE notify;

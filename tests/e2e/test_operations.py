@@ -1,0 +1,40 @@
+"""What an on-call engineer relies on: ops endpoints everywhere, no personal data in logs."""
+
+from __future__ import annotations
+
+from ..scenarios import new_key, restaurant_application
+from .waiting import eventually
+
+
+def test_every_service_answers_health_readiness_metrics_and_openapi(system):
+    import httpx
+
+    for name, service in system.services.items():
+        for path in ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"):
+            response = httpx.get(f"{service.url}{path}", timeout=5)
+            assert response.status_code == 200, f"{name}{path}: {response.status_code}"
+        assert "onestep_" in httpx.get(f"{service.url}/metrics").text or name == "intake"
+
+
+def test_no_service_logs_an_applicant_id_number_or_phone_in_clear(system, portal):
+    body = restaurant_application(seats=80, sign=True)
+    body["form"]["seats"] = "not a number"  # a refused request is logged too
+    assert (
+        portal.post(
+            f"{system['intake'].url}/v1/applications", json=body, headers={"Idempotency-Key": new_key()}
+        ).status_code
+        == 422
+    )
+    accepted = portal.post(
+        f"{system['intake'].url}/v1/applications",
+        json=restaurant_application(seats=80, sign=True),
+        headers={"Idempotency-Key": new_key()},
+    ).json()
+    eventually(
+        lambda: portal.get(f"{system['ledger'].url}/v1/cases/{accepted['case_id']}").json().get("status") == "approved"
+    )
+    applicant = body["applicant"]
+    for service in system.services.values():
+        log = service.log_path.read_text(errors="replace")
+        assert applicant["id_number"] not in log, service.name
+        assert applicant["phone"] not in log, service.name

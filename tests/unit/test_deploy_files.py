@@ -1,0 +1,68 @@
+"""The container files, checked without a Docker engine: what they name must exist."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from onestep_contracts.catalogue import load_catalogue
+from onestep_gateway.settings import GatewaySettings
+from onestep_intake.settings import IntakeSettings
+from onestep_ledger.settings import LedgerSettings
+from onestep_notify.settings import NotifySettings
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((REPO / "deploy/docker-compose.yml").read_text())
+SETTINGS = {
+    "INTAKE_": IntakeSettings,
+    "LEDGER_": LedgerSettings,
+    "NOTIFY_": NotifySettings,
+    "GATEWAY_": GatewaySettings,
+}
+DOCKERFILES = sorted(REPO.glob("services/*/Dockerfile"))
+
+
+def test_every_built_image_has_its_dockerfile_and_every_dependency_is_a_service():
+    for name, service in COMPOSE["services"].items():
+        if "build" in service:
+            assert (REPO / service["build"]["dockerfile"]).is_file(), name
+        for dependency in service.get("depends_on", {}):
+            assert dependency in COMPOSE["services"], f"{name} depends on unknown {dependency}"
+
+
+def test_every_service_variable_in_compose_is_a_setting_the_service_reads():
+    for name, service in COMPOSE["services"].items():
+        for variable in service.get("environment", {}):
+            for prefix, settings in SETTINGS.items():
+                if variable.startswith(prefix):
+                    field = variable.removeprefix(prefix).lower()
+                    assert field in settings.model_fields, f"{name}: {variable} is not a {settings.__name__} field"
+
+
+def test_every_catalogue_department_has_a_gateway_and_a_rules_config():
+    departments = load_catalogue(REPO / "catalogue").departments
+    served = {
+        s["environment"]["GATEWAY_DEPARTMENT"]
+        for s in COMPOSE["services"].values()
+        if "GATEWAY_DEPARTMENT" in s.get("environment", {})
+    }
+    assert served == set(departments)
+    for department in departments:
+        assert (REPO / "deploy/departments" / f"{department}.yaml").is_file()
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.parent.name)
+def test_a_dockerfile_copies_only_what_exists_and_runs_a_declared_command(dockerfile: Path):
+    text = dockerfile.read_text()
+    for source in re.findall(r"^COPY (\S+) ", text, flags=re.MULTILINE):
+        assert (REPO / source).exists(), f"{dockerfile}: COPY {source}"
+    [command] = re.findall(r'^CMD \["([^"]+)"\]', text, flags=re.MULTILINE)
+    scripts = tomllib.loads((dockerfile.parent / "pyproject.toml").read_text())["project"]["scripts"]
+    assert command in scripts
+    [port] = re.findall(r"^EXPOSE (\d+)", text, flags=re.MULTILINE)
+    prefix = re.search(r"^ENV (\w+)_HOST=", text, flags=re.MULTILINE).group(1) + "_"
+    assert SETTINGS[prefix].model_fields["port"].default == int(port)
