@@ -29,7 +29,8 @@ e2e: env jars
 env: $(VENV)/.synced
 
 $(VENV)/.synced: requirements.lock $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES))
-	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv
+	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
+	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
 	$(UV) venv --quiet --allow-existing -p $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet -p $(BIN)/python --require-hashes requirements.lock
 	$(UV) pip install --quiet -p $(BIN)/python --no-deps $(addprefix -e ,$(LOCAL_PACKAGES))

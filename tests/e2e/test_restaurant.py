@@ -73,13 +73,48 @@ def test_an_80_seat_restaurant_with_a_sign_is_approved_by_three_departments_and_
 
 
 def test_a_30_seat_restaurant_without_a_sign_needs_only_market_regulation(system, portal):
+    key = new_key()
     response = portal.post(
         f"{system['intake'].url}/v1/applications",
         json=restaurant_application(seats=30, sign=False),
-        headers={"Idempotency-Key": new_key()},
+        headers={"Idempotency-Key": key},
     )
     assert response.status_code == 202, response.text
     assert [step["department"] for step in response.json()["route"]] == ["market-regulation"]
     case = eventually(lambda: case_state(portal, system, response.json()["case_id"], "approved"))
     assert [part["department"] for part in case["departments"]] == ["market-regulation"]
     assert sorted(licence["approval"] for licence in case["licences"]) == ["business-licence", "food-business-permit"]
+
+    # The portal retries the same application with the same key: same case, still one case.
+    retry = portal.post(
+        f"{system['intake'].url}/v1/applications",
+        json=restaurant_application(seats=30, sign=False),
+        headers={"Idempotency-Key": key},
+    )
+    assert retry.status_code == 202 and retry.json()["case_id"] == case["case_id"]
+    timeline = portal.get(f"{system['ledger'].url}/v1/cases/{case['case_id']}/timeline").json()["events"]
+    assert [event["event"] for event in timeline] == ["Opened", "DepartmentDecided", "Approved"]
+
+
+def test_a_tiny_raw_seafood_kitchen_is_rejected_by_market_regulation_and_the_portal_is_told_why(
+    system, portal, webhook
+):
+    body = restaurant_application(seats=80, sign=False)
+    body["form"].update(food_categories=["raw_seafood"], floor_area_m2=20.0)
+    response = portal.post(f"{system['intake'].url}/v1/applications", json=body, headers={"Idempotency-Key": new_key()})
+    assert response.status_code == 202, response.text
+    case_id = response.json()["case_id"]
+    case = eventually(lambda: case_state(portal, system, case_id, "rejected"))
+    market = next(part for part in case["departments"] if part["department"] == "market-regulation")
+    assert market["status"] == "rejected" and "separate preparation room" in market["reason"]
+    assert case["licences"] == [] or all(lic["department"] != "market-regulation" for lic in case["licences"])
+
+    def rejection_notice():
+        for request in webhook.received:
+            notice = json.loads(request["body"])
+            if notice["type"] == "onestep.case.rejected" and notice["subject"] == case_id:
+                return notice
+        return None
+
+    notice = eventually(rejection_notice)
+    assert notice["data"]["department"] == "market-regulation"

@@ -22,11 +22,11 @@ KEY = "notify-test-key"
 SECRET = "notify-test-secret"
 
 
-def opened(case_id) -> object:
+def opened(case_id, portal: str) -> object:
     now = datetime.now(UTC)
     event = CaseOpened(
         case_id=case_id,
-        portal="portal-a",
+        portal=portal,
         item="open-restaurant",
         region="430102",
         accepted_region="430102",
@@ -55,13 +55,19 @@ def settled(client, case_id, timeout_s: float = 60.0) -> list[dict]:
 
 
 @pytest.fixture
-def notify_with(kafka, tmp_path):
+def portal() -> str:
+    """A portal of this test alone: the topic holds other tests' cases, for other portals."""
+    return f"portal-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def notify_with(kafka, tmp_path, portal):
     def start(receiver: WebhookReceiver) -> TestClient:
         settings = NotifySettings(
             kafka_bootstrap_servers=kafka.bootstrap_servers,
             consumer_group=f"notify-{uuid.uuid4().hex[:6]}",
-            portal_keys={"portal-a": KEY},
-            portal_webhooks={"portal-a": {"url": receiver.url, "secret": SECRET}},
+            portal_keys={portal: KEY},
+            portal_webhooks={portal: {"url": receiver.url, "secret": SECRET}},
             backoff_initial_s=0.05,
             backoff_max_s=0.2,
             max_attempts=4,
@@ -75,24 +81,25 @@ def notify_with(kafka, tmp_path):
     return start
 
 
-def test_a_failing_webhook_is_retried_until_it_answers_and_each_event_is_sent_once(kafka, notify_with):
+def test_a_failing_webhook_is_retried_until_it_answers_and_each_event_is_sent_once(kafka, notify_with, portal):
     case_id = uuid.uuid4()
     with WebhookReceiver(statuses=[500, 503]) as receiver, notify_with(receiver) as notify:
         # the same event twice, as a relay restart would publish it
-        publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id), opened(case_id)])
+        publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id, portal), opened(case_id, portal)])
         [delivery] = settled(notify, case_id)
         assert delivery["state"] == "delivered"
         assert [a["outcome"] for a in delivery["attempts"]] == ["failed", "failed", "delivered"]
-        mine = [r for r in receiver.received if json.loads(r["body"])["subject"] == str(case_id)]
+        assert {json.loads(r["body"])["subject"] for r in receiver.received} == {str(case_id)}
+        mine = receiver.received
         assert [r["answered"] for r in mine] == [500, 503, 200]
         assert all(verify(SECRET, r["body"], r["headers"][SIGNATURE_HEADER]) for r in mine)
         assert len({r["headers"]["Onestep-Event-Id"] for r in mine}) == 1
 
 
-def test_a_webhook_that_refuses_with_4xx_is_parked_visibly_not_retried(kafka, notify_with):
+def test_a_webhook_that_refuses_with_4xx_is_parked_visibly_not_retried(kafka, notify_with, portal):
     case_id = uuid.uuid4()
     with WebhookReceiver(statuses=[410]) as receiver, notify_with(receiver) as notify:
-        publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id)])
+        publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id, portal)])
         [delivery] = settled(notify, case_id)
         assert delivery["state"] == "parked"
         assert delivery["attempts"] == [{"outcome": "parked", "detail": "HTTP 410: the portal refused it"}]

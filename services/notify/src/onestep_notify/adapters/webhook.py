@@ -62,7 +62,9 @@ class WebhookSender:
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_attempts),
-            wait=wait_exponential_jitter(initial=self._backoff_initial_s, max=self._backoff_max_s),
+            wait=wait_exponential_jitter(
+                multiplier=self._backoff_initial_s, jitter=self._backoff_initial_s, max=self._backoff_max_s
+            ),
             retry=retry_if_exception_type(_Retryable),
         )
         try:
