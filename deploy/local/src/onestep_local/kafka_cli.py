@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -52,7 +53,12 @@ def main() -> None:
     run_parser.add_argument("--home", type=Path, default=Path("var/kafka"))
     run_parser.add_argument("--port", type=int, default=9092)
     run_parser.add_argument("--controller-port", type=int, default=9093)
-    run_parser.add_argument("--partitions", type=int, default=6)
+    run_parser.add_argument(
+        "--partitions",
+        type=int,
+        default=int(os.environ.get("ONESTEP_TOPIC_PARTITIONS", "6")),
+        help="partitions of each onestep topic (env ONESTEP_TOPIC_PARTITIONS)",
+    )
     wait_parser = commands.add_parser("wait", help="wait until the broker answers and the topics exist")
     wait_parser.add_argument("--bootstrap-servers", default="127.0.0.1:9092")
     wait_parser.add_argument("--timeout", type=float, default=120)

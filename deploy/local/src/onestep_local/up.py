@@ -57,7 +57,7 @@ def environment(var: Path) -> dict[str, str]:
 def procfile(var: Path, departments: list[str]) -> str:
     wait = "onestep-kafka wait &&"
     lines = [
-        f"kafka: onestep-kafka run --home {var / 'kafka'} --port 9092 --controller-port 9093 --partitions 6",
+        f"kafka: onestep-kafka run --home {var / 'kafka'} --port 9092 --controller-port 9093",
         f"intake: {wait} onestep-intake",
         f"ledger: {wait} env SQLITE_DBNAME={var / 'ledger.sqlite'} onestep-case-ledger",
         f"notify: {wait} env SQLITE_DBNAME={var / 'notify.sqlite'} onestep-notify",

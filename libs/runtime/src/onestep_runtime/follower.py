@@ -43,6 +43,10 @@ class NotificationFollower:
         self._stopping = asyncio.Event()
         self.position = 0
 
+    async def stored_position(self) -> int:
+        """The position recorded in the store (reads the store, so it also tells it answers)."""
+        return await asyncio.to_thread(self._app.recorder.max_tracking_id, self.name) or 0
+
     def wake(self) -> None:
         """Tells the follower new events were stored, so it need not wait for its poll."""
         self._wake.set()
@@ -52,7 +56,7 @@ class NotificationFollower:
         self._wake.set()
 
     async def run(self) -> None:
-        self.position = await asyncio.to_thread(self._app.recorder.max_tracking_id, self.name) or 0
+        self.position = await self.stored_position()
         delay = self._retry_delay_s
         while not self._stopping.is_set():
             try:

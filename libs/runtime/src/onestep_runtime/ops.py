@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -36,3 +37,23 @@ def ops_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def consumer_check(consumer: Callable[[], Any]) -> ReadinessCheck:
+    """Ready while the service's Kafka consume loop runs (it retries until the broker answers)."""
+
+    async def check() -> tuple[bool, str]:
+        running = consumer().running
+        return running, "consuming" if running else "not consuming: Kafka unreachable or starting"
+
+    return check
+
+
+def follower_check(follower: Callable[[], Any]) -> ReadinessCheck:
+    """Ready while the store answers: reads the follower's stored position from it."""
+
+    async def check() -> tuple[bool, str]:
+        position = await follower().stored_position()
+        return True, f"{follower().name} at notification {position}"
+
+    return check

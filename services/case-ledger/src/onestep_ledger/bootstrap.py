@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from onestep_contracts import topics
-from onestep_runtime.consumer import Delivery, TopicConsumer
-from onestep_runtime.dead_letters import DeadLetters
+from onestep_runtime.consumer import TopicConsumer
 from onestep_runtime.follower import NotificationFollower
 from onestep_runtime.kafka import make_producer
+from onestep_runtime.projection_consumer import projection_consumer
 
 from .adapters.case_publisher import RELAY_NAME, CaseEventPublisher
 from .application import CaseLedger
@@ -38,23 +37,14 @@ def bootstrap(
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
     relay = NotificationFollower(app, name=RELAY_NAME, handle=CaseEventPublisher(producer).publish_batch)
 
-    async def apply(partition: TopicPartition, deliveries: list[Delivery], last_offset: int) -> bool:
-        envelopes = [delivery.envelope for delivery in deliveries]
-        applied = await asyncio.to_thread(app.apply_batch, partition.topic, partition.partition, envelopes, last_offset)
-        relay.wake()
-        return applied
-
-    async def stored_position(partition: TopicPartition) -> int | None:
-        return await asyncio.to_thread(app.stored_position, partition.topic, partition.partition)
-
-    consumer = TopicConsumer(
+    consumer = projection_consumer(
+        app,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=settings.consumer_group,
         topics=[topics.APPLICATIONS, topics.DECISIONS],
         service=SERVICE,
-        handle_batch=apply,
-        dead_letters=DeadLetters(producer, service=SERVICE),
-        stored_position=stored_position,
+        producer=producer,
+        follower=relay,
         max_records=settings.max_batch,
     )
     return Ledger(settings, app, producer, consumer, relay)

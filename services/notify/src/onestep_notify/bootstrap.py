@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from onestep_contracts import topics
-from onestep_runtime.consumer import Delivery, TopicConsumer
-from onestep_runtime.dead_letters import DeadLetters
+from onestep_runtime.consumer import TopicConsumer
 from onestep_runtime.follower import NotificationFollower
 from onestep_runtime.kafka import make_producer
+from onestep_runtime.projection_consumer import projection_consumer
 
 from .adapters.webhook import WebhookSender
 from .application import Notifier
@@ -49,23 +48,14 @@ def bootstrap(
         app, name=DISPATCH_NAME, handle=WebhookDispatcher(app, sender, settings.portal_webhooks).dispatch
     )
 
-    async def apply(partition: TopicPartition, deliveries: list[Delivery], last_offset: int) -> bool:
-        envelopes = [delivery.envelope for delivery in deliveries]
-        applied = await asyncio.to_thread(app.apply_batch, partition.topic, partition.partition, envelopes, last_offset)
-        dispatcher.wake()
-        return applied
-
-    async def stored_position(partition: TopicPartition) -> int | None:
-        return await asyncio.to_thread(app.stored_position, partition.topic, partition.partition)
-
-    consumer = TopicConsumer(
+    consumer = projection_consumer(
+        app,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=settings.consumer_group,
         topics=[topics.CASES],
         service=SERVICE,
-        handle_batch=apply,
-        dead_letters=DeadLetters(producer, service=SERVICE),
-        stored_position=stored_position,
+        producer=producer,
+        follower=dispatcher,
         max_records=settings.max_batch,
     )
     return Notify(settings, app, producer, consumer, dispatcher, http)

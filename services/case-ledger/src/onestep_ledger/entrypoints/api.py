@@ -3,7 +3,6 @@ the relay that publishes case events from the ledger's own log."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from onestep_runtime.lifecycle import background_loops
-from onestep_runtime.ops import ops_router
+from onestep_runtime.ops import consumer_check, follower_check, ops_router
 from onestep_runtime.portal_auth import portal_authenticator
 from onestep_runtime.problems import install_problem_handlers
 
@@ -40,15 +39,10 @@ def create_app(settings: LedgerSettings | None = None, **parts: Any) -> FastAPI:
     app.state.authenticate_portal = portal_authenticator(settings.portal_keys)
     install_problem_handlers(app)
 
-    async def kafka_check() -> tuple[bool, str]:
-        running = app.state.ledger.consumer.running
-        return running, "consuming" if running else "not consuming"
-
-    async def store_check() -> tuple[bool, str]:
-        ledger = app.state.ledger
-        position = await asyncio.to_thread(ledger.app.recorder.max_tracking_id, ledger.relay.name)
-        return True, f"relayed up to notification {position or 0}"
-
-    app.include_router(ops_router({"kafka": kafka_check, "store": store_check}))
+    checks = {
+        "kafka": consumer_check(lambda: app.state.ledger.consumer),
+        "store": follower_check(lambda: app.state.ledger.relay),
+    }
+    app.include_router(ops_router(checks))
     app.include_router(cases.router, prefix="/v1")
     return app

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from onestep_runtime.lifecycle import background_loops
-from onestep_runtime.ops import ops_router
+from onestep_runtime.ops import consumer_check, ops_router
 from onestep_runtime.problems import install_problem_handlers
 
 from ..bootstrap import bootstrap
@@ -29,12 +29,10 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
     app = FastAPI(title=f"onestep department-gateway ({settings.department})", version="1", lifespan=lifespan)
     install_problem_handlers(app)
 
-    async def kafka_check() -> tuple[bool, str]:
-        running = app.state.gateway.consumer.running
-        return running, f"consuming as {settings.group_id}" if running else "not consuming"
-
     async def adapter_check() -> tuple[bool, str]:
         return True, f"adapter {app.state.gateway.gateway.adapter.name}"
 
-    app.include_router(ops_router({"kafka": kafka_check, "adapter": adapter_check}))
+    app.include_router(
+        ops_router({"kafka": consumer_check(lambda: app.state.gateway.consumer), "adapter": adapter_check})
+    )
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from onestep_runtime.lifecycle import background_loops
-from onestep_runtime.ops import ops_router
+from onestep_runtime.ops import consumer_check, follower_check, ops_router
 from onestep_runtime.portal_auth import portal_authenticator
 from onestep_runtime.problems import install_problem_handlers
 
@@ -40,15 +39,10 @@ def create_app(settings: NotifySettings | None = None, **parts: Any) -> FastAPI:
     app.state.authenticate_portal = portal_authenticator(settings.portal_keys)
     install_problem_handlers(app)
 
-    async def kafka_check() -> tuple[bool, str]:
-        running = app.state.notify.consumer.running
-        return running, "consuming" if running else "not consuming"
-
-    async def store_check() -> tuple[bool, str]:
-        notify = app.state.notify
-        position = await asyncio.to_thread(notify.app.recorder.max_tracking_id, notify.dispatcher.name)
-        return True, f"dispatched up to notification {position or 0}"
-
-    app.include_router(ops_router({"kafka": kafka_check, "store": store_check}))
+    checks = {
+        "kafka": consumer_check(lambda: app.state.notify.consumer),
+        "store": follower_check(lambda: app.state.notify.dispatcher),
+    }
+    app.include_router(ops_router(checks))
     app.include_router(notifications.router, prefix="/v1")
     return app
