@@ -128,12 +128,15 @@ class TopicConsumer:
                 batches = await self._consumer.getmany(timeout_ms=300, max_records=self._max_records)
                 processed: dict[TopicPartition, int] = {}
                 for partition, records in batches.items():
-                    if self._stopping.is_set() and not records:
-                        break
                     if await self._handle_partition(partition, records):
                         processed[partition] = records[-1].offset + 1
                 if processed:
                     await self._commit(processed)
+        except TRANSIENT:
+            if not self._stopping.is_set():
+                raise
+            # Asked to stop while a peer was failing: leave the batch unapplied and
+            # uncommitted; the next owner of the partition handles it.
         finally:
             self.running = False
             await self._consumer.stop()
