@@ -95,6 +95,23 @@ def test_a_30_seat_restaurant_without_a_sign_needs_only_market_regulation(system
     timeline = portal.get(f"{system['ledger'].url}/v1/cases/{case['case_id']}/timeline").json()["events"]
     assert [event["event"] for event in timeline] == ["Opened", "DepartmentDecided", "Approved"]
 
+    # The same key for a different application: the first stands, the second shows as refused.
+    other = portal.post(
+        f"{system['intake'].url}/v1/applications",
+        json=restaurant_application(seats=90, sign=True),
+        headers={"Idempotency-Key": key},
+    )
+    assert other.json()["case_id"] == case["case_id"]
+
+    def refused():
+        events = portal.get(f"{system['ledger'].url}/v1/cases/{case['case_id']}/timeline").json()["events"]
+        return next((event for event in events if event["event"] == "ApplicationRefused"), None)
+
+    assert "Idempotency-Key was reused" in eventually(refused)["refused"]
+    # Departments that the other application would have needed are refused too: not on this route.
+    final = portal.get(f"{system['ledger'].url}/v1/cases/{case['case_id']}").json()
+    assert final["status"] == "approved" and [p["department"] for p in final["departments"]] == ["market-regulation"]
+
 
 def test_a_tiny_raw_seafood_kitchen_is_rejected_by_market_regulation_and_the_portal_is_told_why(
     system, portal, webhook

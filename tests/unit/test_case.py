@@ -81,3 +81,12 @@ def test_a_repeated_application_does_not_reopen_the_case():
     case = Case.open(uuid4(), application("market"), "a1")
     case.file(application("market"), "a1")
     assert event_names(case) == ["Opened"]
+
+
+def test_a_different_application_under_the_same_key_is_refused_and_the_first_stands():
+    first = {**application("market"), "fingerprint": "aaa"}
+    case = Case.open(uuid4(), first, "a1")
+    case.file({**application("market", "fire"), "fingerprint": "bbb"}, "a2")
+    case.file({**application("market", "fire"), "fingerprint": "bbb"}, "a2")
+    assert event_names(case) == ["Opened", "ApplicationRefused"]
+    assert list(case.departments) == ["market"]

@@ -80,6 +80,11 @@ class ApplicationSubmitted(IntegrationEvent):
     promised_days: int
     due_at: datetime
     submitted_at: datetime
+    fingerprint: str = Field(
+        default="",
+        description="sha256 of the portal's request body; a retry under the same Idempotency-Key "
+        "with a different fingerprint is a different application and is refused",
+    )
 
 
 class DepartmentDecided(IntegrationEvent):

@@ -41,7 +41,7 @@ def timeline_entry(domain_event: Any) -> dict[str, Any]:
     decision = getattr(domain_event, "decision", None)
     if decision:
         entry.update(department=decision["department"], outcome=decision["outcome"], reason=decision.get("reason", ""))
-    if name == "DecisionRefused":
+    if name in ("DecisionRefused", "ApplicationRefused"):
         entry["refused"] = domain_event.reason
     application = getattr(domain_event, "application", None)
     if application:

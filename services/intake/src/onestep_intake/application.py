@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +39,12 @@ class Accepted:
     due_at: datetime
 
 
+def request_fingerprint(body: dict[str, Any]) -> str:
+    """sha256 of the request body in canonical JSON (sorted keys), so key order does not matter."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def case_id_for(portal: str, idempotency_key: str) -> UUID:
     """The same portal and Idempotency-Key always name the same case, on any intake instance."""
     return UUID(deterministic_id("case", portal, idempotency_key))
@@ -69,8 +77,12 @@ class IntakeService:
             promised_days=item.promised_days,
             due_at=now + timedelta(days=item.promised_days),
             submitted_at=now,
+            fingerprint=request_fingerprint(body),
         )
-        await self._publisher.publish(envelope(event, source=SOURCE, id=deterministic_id(case_id, "submitted")))
+        # The same request under the same key is the same event; a different request under
+        # that key is another event, which the ledger refuses on the case.
+        event_id = deterministic_id(case_id, "submitted", event.fingerprint)
+        await self._publisher.publish(envelope(event, source=SOURCE, id=event_id))
         return Accepted(case_id, item.code, item.version, route, event.due_at)
 
     def _check(

@@ -47,8 +47,13 @@ class Case(Aggregate):
         return cls._create(cls.DecisionArrivedFirst, id=case_id, decision=decision, event_id=event_id)
 
     def file(self, application: dict[str, Any], event_id: str) -> None:
-        """The application arrives (again): opens a case that was waiting, else nothing."""
-        if self.application is not None or event_id in self.applied_event_ids:
+        """The application arrives: opens a case that was waiting for it. A different
+        application under the same case (a reused Idempotency-Key) is refused on the record."""
+        if event_id in self.applied_event_ids:
+            return
+        if self.application is not None:
+            if application.get("fingerprint") != self.application.get("fingerprint"):
+                self._application_refused(event_id, "the Idempotency-Key was reused for a different application")
             return
         self._application_arrived(application, event_id)
         for held in list(self.held_decisions):
@@ -114,6 +119,10 @@ class Case(Aggregate):
     def _decision_held(self, decision: dict[str, Any], event_id: str) -> None:
         self.applied_event_ids.append(event_id)
         self.held_decisions.append({"decision": decision, "event_id": event_id})
+
+    @event("ApplicationRefused")
+    def _application_refused(self, event_id: str, reason: str) -> None:
+        self.applied_event_ids.append(event_id)
 
     @event("DecisionRefused")
     def _decision_refused(self, decision: dict[str, Any], event_id: str, reason: str) -> None:
