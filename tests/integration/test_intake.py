@@ -171,3 +171,25 @@ def test_when_kafka_cannot_be_reached_intake_answers_503_with_retry_after(tmp_pa
         assert "Idempotency-Key" in response.json()["detail"]
     finally:
         client.__exit__(None, None, None)
+
+
+def test_the_same_file_uploaded_twice_is_stored_once_under_one_sha256(intake, tmp_path):
+    first = intake.post("/v1/materials", headers=AUTH, files={"file": ("a.pdf", b"same bytes")}).json()
+    second = intake.post("/v1/materials", headers=AUTH, files={"file": ("b.pdf", b"same bytes")}).json()
+    assert first["sha256"] == second["sha256"]
+    stored = [path for path in (tmp_path / "materials").rglob("*") if path.is_file() and path.name == first["sha256"]]
+    assert len(stored) == 1 and stored[0].read_bytes() == b"same bytes"
+
+
+def test_a_material_over_the_size_limit_is_refused_and_not_stored(kafka, tmp_path):
+    settings = IntakeSettings(
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        portal_keys={"portal-a": KEY},
+        materials_dir=tmp_path / "materials",
+        max_material_bytes=1024,
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/v1/materials", headers=AUTH, files={"file": ("big.pdf", b"x" * 2048)})
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+    assert not [path for path in (tmp_path / "materials").rglob("*") if path.is_file()]

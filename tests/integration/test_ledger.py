@@ -18,6 +18,7 @@ from ..scenarios import decided_envelope, submitted_envelope
 
 KEY = "ledger-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
+OTHER_PORTAL_AUTH = {"Authorization": "Bearer other-portal-key"}
 CIPHER_KEY = "4hOI4gsS2PsZh8E6GZdOzlAXjZcK3DyX6ZB9aTGBTdk="
 
 
@@ -36,7 +37,9 @@ def store_env(request, tmp_path) -> dict[str, str]:
 @contextmanager
 def running_ledger(kafka, env: dict[str, str], group: str):
     settings = LedgerSettings(
-        kafka_bootstrap_servers=kafka.bootstrap_servers, portal_keys={"portal-a": KEY}, consumer_group=group
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        portal_keys={"portal-a": KEY, "portal-b": "other-portal-key"},
+        consumer_group=group,
     )
     with TestClient(create_app(settings, env=env)) as client:
         yield client
@@ -80,6 +83,9 @@ def test_a_decision_that_arrives_before_its_application_is_held_and_the_case_is_
             and "4301" not in timeline[1]["applicant"]["id_number"]
         )
         assert ledger.get(f"/v1/cases/{case_id}", headers={"Authorization": "Bearer nope"}).status_code == 401
+        # another portal's case does not exist for this portal, not even by its timeline
+        assert ledger.get(f"/v1/cases/{case_id}", headers=OTHER_PORTAL_AUTH).status_code == 404
+        assert ledger.get(f"/v1/cases/{case_id}/timeline", headers=OTHER_PORTAL_AUTH).status_code == 404
 
         def published():
             types = [

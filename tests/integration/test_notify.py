@@ -66,7 +66,7 @@ def notify_with(kafka, tmp_path, portal):
         settings = NotifySettings(
             kafka_bootstrap_servers=kafka.bootstrap_servers,
             consumer_group=f"notify-{uuid.uuid4().hex[:6]}",
-            portal_keys={portal: KEY},
+            portal_keys={portal: KEY, "another-portal": "other-key"},
             portal_webhooks={portal: {"url": receiver.url, "secret": SECRET}},
             backoff_initial_s=0.05,
             backoff_max_s=0.2,
@@ -92,6 +92,10 @@ def test_a_failing_webhook_is_retried_until_it_answers_and_each_event_is_sent_on
         assert {json.loads(r["body"])["subject"] for r in receiver.received} == {str(case_id)}
         mine = receiver.received
         assert [r["answered"] for r in mine] == [500, 503, 200]
+        other_portal = notify.get(
+            "/v1/notifications", params={"case_id": str(case_id)}, headers={"Authorization": "Bearer other-key"}
+        )
+        assert other_portal.status_code == 200 and other_portal.json()["notifications"] == []
         assert all(verify(SECRET, r["body"], r["headers"][SIGNATURE_HEADER]) for r in mine)
         assert len({r["headers"]["Onestep-Event-Id"] for r in mine}) == 1
 

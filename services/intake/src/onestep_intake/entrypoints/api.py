@@ -17,6 +17,7 @@ from onestep_runtime.problems import install_problem_handlers
 
 from ..bootstrap import bootstrap
 from ..settings import IntakeSettings
+from .openapi import register_request_components
 from .routes import applications, items, materials
 
 log = logging.getLogger("onestep.intake")
@@ -60,4 +61,5 @@ def create_app(settings: IntakeSettings | None = None, **parts: Any) -> FastAPI:
     app.include_router(items.router, prefix="/v1")
     app.include_router(materials.router, prefix="/v1")
     app.include_router(applications.router, prefix="/v1")
+    register_request_components(app)
     return app

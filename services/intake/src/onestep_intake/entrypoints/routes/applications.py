@@ -12,8 +12,8 @@ from onestep_runtime.problems import Problem, field_error
 from ...adapters.kafka_publisher import PublishFailed
 from ...application import ApplicationInvalid
 from ...bootstrap import Intake
-from ...commands import SubmitApplication
 from ..dependencies import intake, portal
+from ..openapi import APPLICATION_BODY
 
 router = APIRouter(tags=["applications"])
 
@@ -30,16 +30,7 @@ REFUSED = Counter("onestep_intake_applications_refused_total", "Applications ref
         "application is durably in Kafka. A retry with the same Idempotency-Key names the same case. "
         "Every problem of the request is listed at once in a 422 problem document."
     ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": SubmitApplication.model_json_schema(ref_template="#/components/schemas/{model}")
-                }
-            },
-        }
-    },
+    openapi_extra=APPLICATION_BODY,
 )
 async def submit_application(
     request: Request,
