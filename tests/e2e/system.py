@@ -77,6 +77,7 @@ class Service:
 class System:
     def __init__(self, kafka: KafkaBroker, home: Path, *, webhook_url: str, run_id: str):
         home.mkdir(parents=True, exist_ok=True)
+        self.home = home
         keys = json.dumps({PORTAL: PORTAL_KEY})
         store = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "CIPHER_KEY": CIPHER_KEY}
         self.services = {

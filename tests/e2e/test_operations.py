@@ -38,3 +38,8 @@ def test_no_service_logs_an_applicant_id_number_or_phone_in_clear(system, portal
         log = service.log_path.read_text(errors="replace")
         assert applicant["id_number"] not in log, service.name
         assert applicant["phone"] not in log, service.name
+    # At rest too: the stores encrypt stored events with CIPHER_KEY.
+    for store in sorted(system.home.glob("*.sqlite*")):
+        content = store.read_bytes()
+        assert applicant["id_number"].encode() not in content, store.name
+        assert applicant["name"].encode() not in content, store.name
