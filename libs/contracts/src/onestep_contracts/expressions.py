@@ -6,6 +6,7 @@ CEL is declarative and side-effect free: a catalogue author can write
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import celpy
@@ -15,15 +16,21 @@ from .errors import ContractError
 _environment = celpy.Environment()
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(source: str) -> Any:
+    # Parsing costs about twice an evaluation; catalogue conditions are few and reused.
+    try:
+        return _environment.program(_environment.compile(source))
+    except Exception as exc:  # celpy raises CELParseError and friends
+        raise ContractError(f"invalid condition {source!r}: {exc}") from exc
+
+
 class Condition:
     """A compiled CEL expression that evaluates to true or false over a form."""
 
     def __init__(self, source: str):
         self.source = source
-        try:
-            self._program = _environment.program(_environment.compile(source))
-        except Exception as exc:  # celpy raises CELParseError and friends
-            raise ContractError(f"invalid condition {source!r}: {exc}") from exc
+        self._program = _compiled(source)
 
     def holds(self, form: dict[str, Any], **context: Any) -> bool:
         """True when the expression holds; a missing form field makes it false."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -59,7 +60,8 @@ class IntakeService:
     async def submit(self, body: Any, *, portal: str, idempotency_key: str) -> Accepted:
         """Checks the body; publishes ApplicationSubmitted and returns once Kafka acknowledged it."""
         now = datetime.now(UTC)
-        request, item, route, problems = self._check(body, now)
+        # Schema, CEL and material-store checks are CPU and file work: off the event loop.
+        request, item, route, problems = await asyncio.to_thread(self._check, body, now)
         if problems:
             raise ApplicationInvalid(problems)
         case_id = case_id_for(portal, idempotency_key)
