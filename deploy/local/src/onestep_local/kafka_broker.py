@@ -151,12 +151,6 @@ class KafkaBroker:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
-    def kill(self) -> None:
-        """Stops the broker at once, as a crash would."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
 
 @contextlib.contextmanager
 def _quiet_client_logs():

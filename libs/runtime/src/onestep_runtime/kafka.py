@@ -28,16 +28,12 @@ async def publish(producer: AIOKafkaProducer, topic: str, envelope: Envelope) ->
     return await producer.send(topic, value=record.value, key=record.key, headers=record.headers)
 
 
-async def start_with_retry(client, *, name: str, log, attempts: int | None = None, delay_s: float = 2.0) -> None:
+async def start_with_retry(client, *, name: str, log, delay_s: float = 2.0) -> None:
     """Starts a Kafka client, retrying while the broker is not reachable yet."""
-    attempt = 0
     while True:
-        attempt += 1
         try:
             await client.start()
             return
         except Exception as exc:  # aiokafka raises KafkaConnectionError and friends
-            if attempts is not None and attempt >= attempts:
-                raise
             log.warning("%s cannot reach Kafka yet (%s); retrying in %.0fs", name, exc, delay_s)
             await asyncio.sleep(delay_s)

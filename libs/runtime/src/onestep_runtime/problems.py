@@ -23,7 +23,6 @@ class Problem(Exception):
         detail: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
-        type_: str = "about:blank",
     ):
         super().__init__(title)
         self.status = status
@@ -31,11 +30,10 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors or []
         self.headers = headers or {}
-        self.type = type_
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"type": problem.type, "title": problem.title, "status": problem.status}
+    body: dict[str, Any] = {"type": "about:blank", "title": problem.title, "status": problem.status}
     if problem.detail:
         body["detail"] = problem.detail
     if instance:

@@ -23,13 +23,13 @@ class CaseLedger(BatchProjection):
         event = envelope.event
         case: Case | None = self.aggregate_in_batch(processing, event.case_id)
         if isinstance(event, ApplicationSubmitted):
-            application = translate.application_values(event)
+            application = translate.event_values(event)
             if case is None:
                 case = Case.open(event.case_id, application, envelope.id)
             else:
                 case.file(application, envelope.id)
         elif isinstance(event, DepartmentDecided):
-            decision = translate.decision_values(event)
+            decision = translate.event_values(event)
             if case is None:
                 case = Case.await_application(event.case_id, decision, envelope.id)
             else:

@@ -21,11 +21,8 @@ from onestep_contracts import (
 from ..domain.case import Case
 
 
-def application_values(event: ApplicationSubmitted) -> dict[str, Any]:
-    return event.model_dump(mode="json", exclude={"case_id"})
-
-
-def decision_values(event: DepartmentDecided) -> dict[str, Any]:
+def event_values(event: ApplicationSubmitted | DepartmentDecided) -> dict[str, Any]:
+    """The event's data as the aggregate takes it: plain JSON values, without the case id."""
     return event.model_dump(mode="json", exclude={"case_id"})
 
 
