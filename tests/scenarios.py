@@ -9,13 +9,14 @@ from typing import Any
 RESTAURANT_MATERIALS = ["applicant-identity", "premises-proof", "food-safety-plan", "floor-plan", "sign-design"]
 
 
-def restaurant_form(*, seats: int, sign: bool, **changes: Any) -> dict[str, Any]:
+def restaurant_form(*, seats: int, sign: bool = False, **changes: Any) -> dict[str, Any]:
     form = {
         "business_name": "湘味小馆 Xiang Flavour",
         "address": "长沙市芙蓉区五一大道 100 号",
         "seats": seats,
         "floor_area_m2": 120.0,
         "has_outdoor_sign": sign,
+        "sells_tobacco": False,
         "food_categories": ["hot_meals", "drinks"],
     }
     form.update(changes)

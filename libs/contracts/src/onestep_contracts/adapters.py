@@ -15,9 +15,12 @@ from .events import ContractModel, Licence, MaterialRef, Outcome
 
 
 class Task(ContractModel):
-    """One department's part of one case."""
+    """One department's part of one case. A review after a supplement is a new round with a
+    new task_id; `licences` are the electronic licences other departments issued that this
+    department needs (the applicant is not asked for them)."""
 
     task_id: str
+    round: int = 1
     case_id: str
     department: str
     item: str
@@ -27,6 +30,7 @@ class Task(ContractModel):
     form: dict[str, Any]
     materials: list[MaterialRef]
     approvals: list[str]
+    licences: list[Licence] = []
     due_at: datetime
 
 
@@ -49,4 +53,8 @@ class DepartmentAdapter(Protocol):
 
     async def submit(self, task: Task) -> Decision | None:
         """Takes the task; returns its decision if it is made at once, else None."""
+        ...
+
+    async def cancel(self, task_id: str, reason: str) -> None:
+        """The case ended (rejected elsewhere, withdrawn) while the task was open: drop it."""
         ...

@@ -6,11 +6,11 @@ anything else is a new VERSION of the event type with an upcaster.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 from uuid import UUID, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Fixed namespace so that the same fact always gets the same event id, in every process:
 # consumers drop a re-published event by its id.
@@ -22,6 +22,13 @@ Outcome = Literal["approved", "rejected", "supplement_required"]
 def deterministic_id(*parts: object) -> str:
     """An id derived from the parts that identify a fact (e.g. case id + department)."""
     return str(uuid5(EVENT_ID_NAMESPACE, "/".join(str(part) for part in parts)))
+
+
+def task_id_for(case_id: object, department: str, round_: int = 1) -> str:
+    """The id of a department's task in a case; a review after a supplement is a new round."""
+    if round_ == 1:
+        return deterministic_id(case_id, department, "task")
+    return deterministic_id(case_id, department, "task", round_)
 
 
 class ContractModel(BaseModel):
@@ -46,8 +53,35 @@ class Applicant(ContractModel):
 
 
 class MaterialRef(ContractModel):
+    """A material given as an uploaded file (sha256) or as an electronic licence the
+    applicant already holds (its number)."""
+
     code: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    licence: str | None = Field(default=None, min_length=4, max_length=60, description="e-licence number")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> MaterialRef:
+        if (self.sha256 is None) == (self.licence is None):
+            raise ValueError("give either sha256 (an uploaded file) or licence (an e-licence number)")
+        return self
+
+
+class MaterialPromise(ContractModel):
+    """Accept now, supply later: a promisable material the applicant undertakes to give by a date."""
+
+    code: str
+    by: date
+
+
+class Baseline(ContractModel):
+    """An item's separate procedures before the reform (documents, days, visits), carried per
+    case so that the cut is measured per case."""
+
+    procedures: int = Field(gt=0)
+    documents: int = Field(gt=0)
+    days: int = Field(gt=0)
+    visits: int = Field(ge=0)
 
 
 class RouteStep(ContractModel):
@@ -56,7 +90,9 @@ class RouteStep(ContractModel):
     department: str
     approvals: list[str]
     promised_days: int
-    due_at: datetime
+    due_at: datetime = Field(description="for a step that needs others first, the due time if they finish on time")
+    needs: list[str] = Field(default=[], description="approvals of other departments this step waits for")
+    legal_days: int | None = None
 
 
 class Licence(ContractModel):
@@ -77,14 +113,35 @@ class ApplicationSubmitted(IntegrationEvent):
     form: dict[str, Any]
     materials: list[MaterialRef]
     route: list[RouteStep]
+    promises: list[MaterialPromise] = []
     promised_days: int
     due_at: datetime
     submitted_at: datetime
+    baseline: Baseline | None = None
     fingerprint: str = Field(
         default="",
         description="sha256 of the portal's request body; a retry under the same Idempotency-Key "
         "with a different fingerprint is a different application and is refused",
     )
+
+
+class SupplementProvided(IntegrationEvent):
+    """The applicant's answer to a supplement notice, or promised materials supplied."""
+
+    TYPE: ClassVar[str] = "onestep.application.supplemented"
+
+    portal: str
+    materials: list[MaterialRef] = []
+    answers: dict[str, Any] = Field(default={}, description="form fields answered again")
+    supplied_at: datetime
+
+
+class WithdrawalRequested(IntegrationEvent):
+    TYPE: ClassVar[str] = "onestep.application.withdrawal-requested"
+
+    portal: str
+    reason: str = ""
+    requested_at: datetime
 
 
 class DepartmentDecided(IntegrationEvent):
@@ -131,6 +188,76 @@ class CaseRejected(IntegrationEvent):
     rejected_at: datetime
 
 
+class TaskOpened(IntegrationEvent):
+    """A department's task that opens after submission: when the licences it needs were issued,
+    or for a new round of review after a supplement. (Tasks with nothing to wait for open from
+    ApplicationSubmitted itself.)"""
+
+    TYPE: ClassVar[str] = "onestep.task.opened"
+
+    task_id: str
+    department: str
+    round: int
+    item: str
+    item_version: int
+    region: str
+    accepted_region: str
+    form: dict[str, Any]
+    materials: list[MaterialRef]
+    approvals: list[str]
+    licences: list[Licence] = Field(default=[], description="electronic licences passed to this task")
+    due_at: datetime
+    opened_at: datetime
+
+
+class TaskCancelled(IntegrationEvent):
+    TYPE: ClassVar[str] = "onestep.task.cancelled"
+
+    task_id: str
+    department: str
+    reason: str
+    cancelled_at: datetime
+
+
+class SupplementRequest(ContractModel):
+    department: str
+    missing: list[str]
+    reason: str = ""
+
+
+class SupplementRequested(IntegrationEvent):
+    """One notice to the applicant, merging what every department asked for."""
+
+    TYPE: ClassVar[str] = "onestep.case.supplement-requested"
+
+    portal: str
+    item: str
+    requests: list[SupplementRequest]
+    requested_at: datetime
+
+
+class CaseWithdrawn(IntegrationEvent):
+    TYPE: ClassVar[str] = "onestep.case.withdrawn"
+
+    portal: str
+    item: str
+    reason: str
+    withdrawn_at: datetime
+
+
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
-    model.TYPE: model for model in (ApplicationSubmitted, DepartmentDecided, CaseOpened, CaseApproved, CaseRejected)
+    model.TYPE: model
+    for model in (
+        ApplicationSubmitted,
+        SupplementProvided,
+        WithdrawalRequested,
+        DepartmentDecided,
+        CaseOpened,
+        TaskOpened,
+        TaskCancelled,
+        SupplementRequested,
+        CaseApproved,
+        CaseRejected,
+        CaseWithdrawn,
+    )
 }

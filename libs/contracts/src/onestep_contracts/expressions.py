@@ -16,6 +16,10 @@ from .errors import ContractError
 _environment = celpy.Environment()
 
 
+class _EvaluationFailed(ContractError):
+    """The expression met a value it cannot handle (a missing field, a type mismatch)."""
+
+
 @functools.lru_cache(maxsize=4096)
 def _compiled(source: str) -> Any:
     # Parsing costs about twice an evaluation; catalogue conditions are few and reused.
@@ -34,12 +38,19 @@ class Condition:
 
     def holds(self, form: dict[str, Any], **context: Any) -> bool:
         """True when the expression holds; a missing form field makes it false."""
+        try:
+            return self.evaluate_strictly(form, **context)
+        except _EvaluationFailed:
+            return False
+
+    def evaluate_strictly(self, form: dict[str, Any], **context: Any) -> bool:
+        """Like holds, but an expression that cannot be evaluated raises ContractError."""
         activation = {"form": celpy.json_to_cel(form)}
         activation.update({name: celpy.json_to_cel(value) for name, value in context.items()})
         try:
             result = self._program.evaluate(activation)
-        except celpy.CELEvalError:
-            return False
+        except celpy.CELEvalError as exc:
+            raise _EvaluationFailed(f"condition {self.source!r} cannot be evaluated: {exc.args[0]}") from exc
         if not isinstance(result, celpy.celtypes.BoolType):
             raise ContractError(f"condition {self.source!r} gave {result!r}, not true/false")
         return bool(result)

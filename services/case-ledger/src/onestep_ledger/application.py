@@ -7,7 +7,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 
-from onestep_contracts import ApplicationSubmitted, DepartmentDecided, Envelope
+from onestep_contracts import (
+    ApplicationSubmitted,
+    DepartmentDecided,
+    Envelope,
+    SupplementProvided,
+    WithdrawalRequested,
+)
+from onestep_contracts.calendar import WorkingCalendar
 from onestep_runtime.projection import BatchProjection
 
 from .adapters import translate
@@ -19,22 +26,32 @@ class CaseNotFound(Exception):
 
 
 class CaseLedger(BatchProjection):
+    def __init__(self, *args: Any, calendar: WorkingCalendar, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.calendar = calendar
+
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         event = envelope.event
         case: Case | None = self.aggregate_in_batch(processing, event.case_id)
         if isinstance(event, ApplicationSubmitted):
-            application = translate.event_values(event)
+            application = translate.application_values(event)
             if case is None:
                 case = Case.open(event.case_id, application, envelope.id)
             else:
-                case.file(application, envelope.id)
+                case.file(application, envelope.id, self.calendar)
         elif isinstance(event, DepartmentDecided):
             decision = translate.event_values(event)
             if case is None:
                 case = Case.await_application(event.case_id, decision, envelope.id)
             else:
-                case.record_decision(decision, envelope.id)
+                case.record_decision(decision, envelope.id, self.calendar)
+        elif isinstance(event, SupplementProvided) and case is not None:
+            case.supply(translate.event_values(event), envelope.id, self.calendar)
+        elif isinstance(event, WithdrawalRequested) and case is not None:
+            case.withdraw(translate.event_values(event), envelope.id)
         else:
+            # Case events, and answers about a case this ledger has never seen (a portal's
+            # mistake; the case id names nothing): nothing to apply.
             return
         processing.collect_events(case)
 

@@ -8,6 +8,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from onestep_contracts import topics
+from onestep_contracts.calendar import WorkingCalendar
 from onestep_runtime.consumer import TopicConsumer
 from onestep_runtime.follower import NotificationFollower
 from onestep_runtime.kafka import make_producer
@@ -33,7 +34,7 @@ def bootstrap(
     settings: LedgerSettings, *, env: dict[str, Any] | None = None, producer: AIOKafkaProducer | None = None
 ) -> Ledger:
     """`env` overrides the eventsourcing variables (PERSISTENCE_MODULE, SQLITE_DBNAME, ...) read from the environment."""
-    app = CaseLedger(env=env)
+    app = CaseLedger(env=env, calendar=WorkingCalendar.from_file(settings.calendar_file))
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
     relay = NotificationFollower(app, name=RELAY_NAME, handle=CaseEventPublisher(producer).publish_batch)
 

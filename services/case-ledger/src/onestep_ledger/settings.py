@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,5 +19,8 @@ class LedgerSettings(BaseSettings):
     consumer_group: str = "case-ledger"
     portal_keys: dict[str, str] = Field(default_factory=dict, description='JSON: {"<portal id>": "<API key>"}')
     max_batch: int = 500
+    calendar_file: Path = Field(
+        default=Path("catalogue/calendar.yaml"), description="working days and holidays due times count on"
+    )
     host: str = "127.0.0.1"
     port: int = 8082

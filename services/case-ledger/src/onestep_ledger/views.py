@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from .domain.case import Case
@@ -14,8 +15,20 @@ def mask(value: str | None, keep: int = 4) -> str | None:
     return "*" * max(len(value) - keep, 0) + value[-keep:]
 
 
-def case_view(case: Case) -> dict[str, Any]:
+def case_view(case: Case, now: datetime) -> dict[str, Any]:
+    """The case as its portal sees it, with what is overdue (and whose) at `now`."""
     application = case.application or {}
+    today = now.date().isoformat()
+    promises = [
+        {"code": code, **promise, "overdue": promise["supplied_at"] is None and promise["by"] < today}
+        for code, promise in case.promises.items()
+    ]
+    open_parts = {code: part for code, part in case.departments.items() if part["status"] == "pending"}
+    overdue = [
+        {"department": code, "task_id": part["task_id"], "due_at": part["due_at"]}
+        for code, part in open_parts.items()
+        if case.clock_stopped_at is None and datetime.fromisoformat(part["due_at"]) < now
+    ]
     return {
         "case_id": str(case.id),
         "status": case.status,
@@ -24,8 +37,15 @@ def case_view(case: Case) -> dict[str, Any]:
         "region": application.get("region"),
         "accepted_region": application.get("accepted_region"),
         "submitted_at": application.get("submitted_at"),
-        "due_at": application.get("due_at"),
-        "departments": [{"department": code, **part} for code, part in case.departments.items()],
+        "due_at": case.due_at,
+        "clock_stopped_at": case.clock_stopped_at,
+        "departments": [
+            {"department": code, **{k: v for k, v in part.items() if k != "first_task_id"}}
+            for code, part in case.departments.items()
+        ],
+        "supplement_notice": case.notice if case.status == "supplement_required" else [],
+        "promises": promises,
+        "overdue": overdue,
         "licences": case.licences,
         "version": case.version,
     }
@@ -41,13 +61,29 @@ def timeline_entry(domain_event: Any) -> dict[str, Any]:
     decision = getattr(domain_event, "decision", None)
     if decision:
         entry.update(department=decision["department"], outcome=decision["outcome"], reason=decision.get("reason", ""))
-    if name in ("DecisionRefused", "ApplicationRefused"):
+    if name.endswith("Refused"):
         entry["refused"] = domain_event.reason
     application = getattr(domain_event, "application", None)
     if application:
         applicant = application["applicant"]
         entry["applicant"] = {"name": applicant["name"], "id_number": mask(applicant["id_number"])}
         entry["departments"] = [step["department"] for step in application["route"]]
+    if name in ("TaskOpened", "TaskCancelled"):
+        entry.update(department=domain_event.department, task_id=domain_event.task_id, reason=domain_event.reason)
+    if name == "TaskOpened":
+        entry.update(round=domain_event.round, due_at=domain_event.due_at, licences=domain_event.licences)
+    if name == "SupplementRequested":
+        entry["requests"] = domain_event.requests
+    if name == "SupplementProvided":
+        supplement = domain_event.supplement
+        entry.update(
+            materials=[material["code"] for material in supplement.get("materials", [])],
+            answers=sorted(supplement.get("answers", {})),
+            due_at=domain_event.due_at,
+            clock_stopped_s=domain_event.paused_s,
+        )
+    if name == "Withdrawn":
+        entry["reason"] = domain_event.reason
     if name == "Approved":
         entry["licences"] = domain_event.licences
     if name == "Rejected":

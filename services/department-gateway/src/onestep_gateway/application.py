@@ -9,13 +9,24 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter
 
-from onestep_contracts import ApplicationSubmitted, DepartmentDecided, Envelope, deterministic_id, envelope, topics
+from onestep_contracts import (
+    ApplicationSubmitted,
+    DepartmentDecided,
+    Envelope,
+    TaskCancelled,
+    TaskOpened,
+    deterministic_id,
+    envelope,
+    task_id_for,
+    topics,
+)
 from onestep_contracts.adapters import Decision, DepartmentAdapter, Task
 from onestep_runtime.kafka import publish
 
 from .domain.tasks import route_step_for
 
 TASKS = Counter("onestep_gateway_tasks_total", "Tasks received", ["department"])
+CANCELLED = Counter("onestep_gateway_tasks_cancelled_total", "Tasks cancelled by the case", ["department"])
 DECISIONS = Counter("onestep_gateway_decisions_total", "Decisions published", ["department", "outcome"])
 
 
@@ -26,12 +37,18 @@ class DepartmentGateway:
         self._producer = producer
         self._source = f"onestep/department-gateway/{department}"
 
-    def task_for(self, event: ApplicationSubmitted) -> Task | None:
+    def task_for(self, event: ApplicationSubmitted | TaskOpened) -> Task | None:
+        """This department's task in the event: a first task with nothing to wait for comes with
+        the application; a task that waited for licences, or a new round, comes from the ledger."""
+        if isinstance(event, TaskOpened):
+            if event.department != self.department:
+                return None
+            return Task(**event.model_dump(exclude={"case_id", "opened_at"}), case_id=str(event.case_id))
         step = route_step_for([step.model_dump() for step in event.route], self.department)
-        if step is None:
+        if step is None or step["needs"]:
             return None
         return Task(
-            task_id=deterministic_id(event.case_id, self.department, "task"),
+            task_id=task_id_for(event.case_id, self.department),
             case_id=str(event.case_id),
             department=self.department,
             item=event.item,
@@ -49,7 +66,11 @@ class DepartmentGateway:
         decision made is acknowledged by the broker."""
         deliveries = []
         for incoming in envelopes:
-            if not isinstance(incoming.event, ApplicationSubmitted):
+            if isinstance(incoming.event, TaskCancelled) and incoming.event.department == self.department:
+                CANCELLED.labels(self.department).inc()
+                await self.adapter.cancel(incoming.event.task_id, incoming.event.reason)
+                continue
+            if not isinstance(incoming.event, ApplicationSubmitted | TaskOpened):
                 continue
             task = self.task_for(incoming.event)
             if task is None:

@@ -36,7 +36,7 @@ def bootstrap(settings: GatewaySettings, *, producer: AIOKafkaProducer | None = 
     consumer = TopicConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=settings.group_id,
-        topics=[topics.APPLICATIONS],
+        topics=[topics.APPLICATIONS, topics.CASES],
         service=service,
         handle_batch=handle,
         dead_letters=DeadLetters(producer, service=service),

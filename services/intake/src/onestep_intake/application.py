@@ -6,19 +6,27 @@ import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from onestep_contracts import ApplicationSubmitted, RouteStep, deterministic_id, envelope
+from onestep_contracts import (
+    ApplicationSubmitted,
+    RouteStep,
+    SupplementProvided,
+    WithdrawalRequested,
+    deterministic_id,
+    envelope,
+)
+from onestep_contracts.calendar import WorkingCalendar
 from onestep_contracts.catalogue import Catalogue, Item
 
 from .adapters.blob_store import LocalBlobStore
 from .adapters.kafka_publisher import ApplicationPublisher
-from .commands import SubmitApplication
-from .domain.checks import form_problems, material_problems
+from .commands import SubmitApplication, SupplyMaterials, Withdraw
+from .domain.checks import form_problems, material_problems, promise_problems
 from .domain.regions import region_problem
 from .domain.routing import materials_needed, route_application
 
@@ -51,9 +59,21 @@ def case_id_for(portal: str, idempotency_key: str) -> UUID:
     return UUID(deterministic_id("case", portal, idempotency_key))
 
 
+def shape_problems(model: type[BaseModel], body: Any) -> tuple[Any, list[tuple[str, str]]]:
+    if not isinstance(body, dict):
+        return None, [("#", "must be a JSON object")]
+    try:
+        return model.model_validate(body), []
+    except ValidationError as exc:
+        return None, [("#/" + "/".join(str(part) for part in error["loc"]), error["msg"]) for error in exc.errors()]
+
+
 class IntakeService:
-    def __init__(self, catalogue: Catalogue, blobs: LocalBlobStore, publisher: ApplicationPublisher):
+    def __init__(
+        self, catalogue: Catalogue, blobs: LocalBlobStore, publisher: ApplicationPublisher, calendar: WorkingCalendar
+    ):
         self.catalogue = catalogue
+        self.calendar = calendar
         self._blobs = blobs
         self._publisher = publisher
 
@@ -76,9 +96,11 @@ class IntakeService:
             form=request.form,
             materials=request.materials,
             route=route,
+            promises=request.promises,
             promised_days=item.promised_days,
-            due_at=now + timedelta(days=item.promised_days),
+            due_at=self.calendar.add_working_days(now, item.promised_days),
             submitted_at=now,
+            baseline=item.baseline,
             fingerprint=request_fingerprint(body),
         )
         # The same request under the same key is the same event; a different request under
@@ -87,18 +109,51 @@ class IntakeService:
         await self._publisher.publish(envelope(event, source=SOURCE, id=event_id))
         return Accepted(case_id, item.code, item.version, route, event.due_at)
 
+    async def supply(self, case_id: UUID, body: Any, *, portal: str) -> None:
+        """Publishes the applicant's supplement; the ledger matches it to what the case awaits."""
+        request, problems = shape_problems(SupplyMaterials, body)
+        if request is not None:
+            given = [material.model_dump() for material in request.materials]
+            problems += await asyncio.to_thread(self._stored_problems, given)
+            if not request.materials and not request.answers:
+                problems.append(("#", "give at least one material or answer"))
+        if problems:
+            raise ApplicationInvalid(problems)
+        event = SupplementProvided(
+            case_id=case_id,
+            portal=portal,
+            materials=request.materials,
+            answers=request.answers,
+            supplied_at=datetime.now(UTC),
+        )
+        # A retried identical supplement is the same event; the ledger applies it once.
+        event_id = deterministic_id(case_id, "supplemented", request_fingerprint(body))
+        await self._publisher.publish(envelope(event, source=SOURCE, id=event_id))
+
+    async def withdraw(self, case_id: UUID, body: Any, *, portal: str) -> None:
+        request, problems = shape_problems(Withdraw, body if body is not None else {})
+        if problems:
+            raise ApplicationInvalid(problems)
+        event = WithdrawalRequested(
+            case_id=case_id, portal=portal, reason=request.reason, requested_at=datetime.now(UTC)
+        )
+        await self._publisher.publish(envelope(event, source=SOURCE, id=deterministic_id(case_id, "withdrawal")))
+
+    def _stored_problems(self, materials: list[dict[str, Any]]) -> list[tuple[str, str]]:
+        stored = self._blobs.stored({m.get("sha256") for m in materials if m.get("sha256")})
+        return [
+            (f"#/materials/{index}/sha256", "no uploaded file has this sha256; POST it to /v1/materials first")
+            for index, material in enumerate(materials)
+            if material.get("sha256") and material["sha256"] not in stored
+        ]
+
     def _check(
         self, body: Any, now: datetime
     ) -> tuple[SubmitApplication | None, Item | None, list[RouteStep], list[tuple[str, str]]]:
         """Every problem of the body at once: its shape, its item, its region, form and materials."""
+        request, problems = shape_problems(SubmitApplication, body)
         if not isinstance(body, dict):
-            return None, None, [], [("#", "must be a JSON object")]
-        problems: list[tuple[str, str]] = []
-        request = None
-        try:
-            request = SubmitApplication.model_validate(body)
-        except ValidationError as exc:
-            problems += [("#/" + "/".join(str(part) for part in error["loc"]), error["msg"]) for error in exc.errors()]
+            return None, None, [], problems
         for field in ("region", "accepted_region"):
             if body.get(field) is not None and (why := region_problem(body[field])):
                 problems.append((f"#/{field}", why))
@@ -109,9 +164,12 @@ class IntakeService:
             return request, None, [], problems
         form = body.get("form")
         problems += form_problems(item, form)
-        route = route_application(item, form, now) if isinstance(form, dict) else []
+        route = route_application(item, form, now, self.calendar) if isinstance(form, dict) else []
         materials = body.get("materials")
         if isinstance(materials, list) and all(isinstance(m, dict) for m in materials):
-            stored = self._blobs.stored({m.get("sha256") for m in materials})
-            problems += material_problems(item, materials, materials_needed(item, route), stored)
+            promises = body.get("promises")
+            problems += promise_problems(item, promises, materials, now.astimezone(self.calendar.zone).date())
+            promised = {p.get("code") for p in promises if isinstance(p, dict)} if isinstance(promises, list) else set()
+            stored = self._blobs.stored({m.get("sha256") for m in materials if m.get("sha256")})
+            problems += material_problems(item, materials, materials_needed(item, route), stored, promised)
         return request, item, route, problems

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
+from onestep_contracts.calendar import WorkingCalendar
 from onestep_contracts.catalogue import load_catalogue
 from onestep_runtime.kafka import make_producer
 
@@ -29,4 +30,5 @@ def bootstrap(settings: IntakeSettings, *, producer: AIOKafkaProducer | None = N
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id="intake")
     publisher = ApplicationPublisher(producer, timeout_s=settings.publish_timeout_s)
     blobs = LocalBlobStore(settings.materials_dir)
-    return Intake(settings, IntakeService(catalogue, blobs, publisher), producer, publisher, blobs)
+    calendar = WorkingCalendar.from_file(settings.catalogue_dir / "calendar.yaml")
+    return Intake(settings, IntakeService(catalogue, blobs, publisher, calendar), producer, publisher, blobs)

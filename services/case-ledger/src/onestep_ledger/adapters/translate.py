@@ -13,17 +13,33 @@ from onestep_contracts import (
     CaseApproved,
     CaseOpened,
     CaseRejected,
+    CaseWithdrawn,
     DepartmentDecided,
     IntegrationEvent,
+    SupplementProvided,
+    SupplementRequested,
+    TaskCancelled,
+    TaskOpened,
+    WithdrawalRequested,
     deterministic_id,
+    task_id_for,
 )
 
 from ..domain.case import Case
 
 
-def event_values(event: ApplicationSubmitted | DepartmentDecided) -> dict[str, Any]:
+def event_values(event: DepartmentDecided | SupplementProvided | WithdrawalRequested) -> dict[str, Any]:
     """The event's data as the aggregate takes it: plain JSON values, without the case id."""
     return event.model_dump(mode="json", exclude={"case_id"})
+
+
+def application_values(event: ApplicationSubmitted) -> dict[str, Any]:
+    """The application as the aggregate takes it, each route step with its first task's id
+    (the id the department's gateway gives the task it opens from the same event)."""
+    application = event_values(event)
+    for step in application["route"]:
+        step["task_id"] = task_id_for(event.case_id, step["department"])
+    return application
 
 
 def case_event_id(domain_event: Any) -> str:
@@ -46,6 +62,52 @@ def contract_events(domain_event: Any) -> list[IntegrationEvent]:
                 departments=[step["department"] for step in application["route"]],
                 due_at=application["due_at"],
                 opened_at=domain_event.timestamp,
+            )
+        ]
+    if isinstance(domain_event, Case.TaskOpened):
+        return [
+            TaskOpened(
+                case_id=case_id,
+                task_id=domain_event.task_id,
+                department=domain_event.department,
+                round=domain_event.round,
+                **domain_event.case,
+                form=domain_event.form,
+                materials=domain_event.materials,
+                approvals=domain_event.approvals,
+                licences=domain_event.licences,
+                due_at=domain_event.due_at,
+                opened_at=domain_event.opened_at,
+            )
+        ]
+    if isinstance(domain_event, Case.TaskCancelled):
+        return [
+            TaskCancelled(
+                case_id=case_id,
+                task_id=domain_event.task_id,
+                department=domain_event.department,
+                reason=domain_event.reason,
+                cancelled_at=domain_event.timestamp,
+            )
+        ]
+    if isinstance(domain_event, Case.SupplementRequested):
+        return [
+            SupplementRequested(
+                case_id=case_id,
+                portal=domain_event.portal,
+                item=domain_event.item,
+                requests=domain_event.requests,
+                requested_at=domain_event.at,
+            )
+        ]
+    if isinstance(domain_event, Case.Withdrawn):
+        return [
+            CaseWithdrawn(
+                case_id=case_id,
+                portal=domain_event.portal,
+                item=domain_event.item,
+                reason=domain_event.reason,
+                withdrawn_at=domain_event.timestamp,
             )
         ]
     if isinstance(domain_event, Case.Approved):

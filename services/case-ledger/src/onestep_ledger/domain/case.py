@@ -1,18 +1,24 @@
-"""The Case aggregate: one application, its departments' decisions, and the one answer.
+"""The Case aggregate: one application, its departments' tasks, and the one answer.
 
-Pure domain: plain values in and out. Each integration event is applied at most once
-(its id is remembered), and a decision that arrives before its application is held on
-the case until the application comes, since the two travel on different topics.
+Pure domain: plain values in and out, times as ISO strings. Each integration event is applied
+at most once (its id is remembered); a decision that arrives before its application is held
+until the application comes, since the two travel on different topics. A transition that is
+not allowed is recorded as refused, with its reason, and changes nothing else.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-FINAL_STATES = frozenset({"approved", "rejected"})
-FINAL_OUTCOMES = frozenset({"approved", "rejected"})
+from . import case_rules as rules
+from .case_rules import FINAL_STATES, Calendar
+
+
+def _at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment)
 
 
 class Case(Aggregate):
@@ -31,6 +37,12 @@ class Case(Aggregate):
         self.status = "awaiting_application"
         self.departments: dict[str, dict[str, Any]] = {}
         self.licences: list[dict[str, str]] = []
+        self.form: dict[str, Any] = {}
+        self.materials: list[dict[str, Any]] = []
+        self.promises: dict[str, dict[str, Any]] = {}
+        self.due_at: str | None = None
+        self.clock_stopped_at: str | None = None
+        self.notice: list[dict[str, Any]] = []
         if application is not None:
             self._take(application)
 
@@ -38,7 +50,8 @@ class Case(Aggregate):
 
     @classmethod
     def open(cls, case_id: Any, application: dict[str, Any], event_id: str) -> Case:
-        """A case for a submitted application; its route is fixed from now on."""
+        """A case for a submitted application; its route is fixed from now on. Each route step
+        carries its first task id; steps with nothing to wait for are open at once."""
         return cls._create(cls.Opened, id=case_id, application=application, event_id=event_id)
 
     @classmethod
@@ -46,7 +59,7 @@ class Case(Aggregate):
         """A case known only from a decision so far; the decision waits for the application."""
         return cls._create(cls.DecisionArrivedFirst, id=case_id, decision=decision, event_id=event_id)
 
-    def file(self, application: dict[str, Any], event_id: str) -> None:
+    def file(self, application: dict[str, Any], event_id: str, calendar: Calendar) -> None:
         """The application arrives: opens a case that was waiting for it. A different
         application under the same case (a reused Idempotency-Key) is refused on the record."""
         if event_id in self.applied_event_ids:
@@ -57,9 +70,9 @@ class Case(Aggregate):
             return
         self._application_arrived(application, event_id)
         for held in list(self.held_decisions):
-            self.record_decision(held["decision"], held["event_id"])
+            self.record_decision(held["decision"], held["event_id"], calendar)
 
-    def record_decision(self, decision: dict[str, Any], event_id: str) -> None:
+    def record_decision(self, decision: dict[str, Any], event_id: str, calendar: Calendar) -> None:
         """Applies a department's decision, or records why it is refused; repeats are ignored."""
         releasing_held = self.application is not None and self._is_held(event_id)
         if event_id in self.applied_event_ids and not releasing_held:
@@ -67,15 +80,58 @@ class Case(Aggregate):
         if self.application is None:
             self._decision_held(decision, event_id)
             return
-        refusal = self._refusal(decision)
+        refusal = rules.decision_refusal(self.status, self.departments, decision)
         if refusal:
             self._decision_refused(decision, event_id, refusal)
             return
         self._department_decided(decision, event_id)
         if decision["outcome"] == "rejected":
+            self._end_open_tasks(f"{decision['department']} rejected the application")
             self._rejected(decision["department"], decision.get("reason", ""), self.portal, self.item)
-        elif all(part["status"] == "approved" for part in self.departments.values()):
-            self._approved(list(self.licences), self.portal, self.item)
+            return
+        if decision["outcome"] == "approved":
+            self._open_ready_tasks(decision["decided_at"], calendar)
+        self._send_notice_when_all_answered(decision["decided_at"])
+        self._approve_when_complete()
+
+    def supply(self, supplement: dict[str, Any], event_id: str, calendar: Calendar) -> None:
+        """The applicant's supplement: answers the notice (only the departments that asked review
+        again, and the clock restarts), or supplies materials promised at submission."""
+        if event_id in self.applied_event_ids:
+            return
+        refusal = self._supplement_refusal(supplement)
+        if refusal:
+            self._supplement_refused(event_id, refusal)
+            return
+        now = supplement["supplied_at"]
+        if self.status == "supplement_required":
+            paused = calendar.working_time_between(_at(self.clock_stopped_at), _at(now))
+            shifted = {
+                code: calendar.add_working_time(_at(part["due_at"]), paused).isoformat()
+                for code, part in self.departments.items()
+                if part["status"] == "waiting"
+            }
+            due_at = calendar.add_working_time(_at(self.due_at), paused).isoformat()
+            self._supplement_provided(supplement, event_id, due_at, shifted, paused.total_seconds())
+            for request in self.notice_answered:
+                self._open_task(request["department"], now, calendar, reason="supplement provided")
+            self._send_notice_when_all_answered(now)
+        else:
+            self._supplement_provided(supplement, event_id, self.due_at, {}, 0.0)
+        self._approve_when_complete()
+
+    def withdraw(self, request: dict[str, Any], event_id: str) -> None:
+        """The applicant withdraws before the case is decided; open tasks are cancelled."""
+        if event_id in self.applied_event_ids:
+            return
+        if self.application is None or request.get("portal") != self.portal:
+            self._withdrawal_refused(event_id, "no such case for this portal")
+            return
+        if self.status in FINAL_STATES:
+            self._withdrawal_refused(event_id, f"the case is already {self.status}")
+            return
+        self._end_open_tasks("the applicant withdrew the application")
+        self._withdrawn(event_id, request.get("reason", ""), self.portal, self.item)
 
     # -- queries ----------------------------------------------------------------------
 
@@ -87,26 +143,103 @@ class Case(Aggregate):
     def item(self) -> str | None:
         return self.application["item"] if self.application else None
 
+    @property
+    def outstanding_promises(self) -> list[str]:
+        return [code for code, promise in self.promises.items() if promise["supplied_at"] is None]
+
+    @property
+    def notice_answered(self) -> list[dict[str, Any]]:
+        """The departments of the last notice, once it has been answered (their new round is due)."""
+        return [request for request in self.notice if self.departments[request["department"]]["status"] == "answered"]
+
     def _is_held(self, event_id: str) -> bool:
         return any(held["event_id"] == event_id for held in self.held_decisions)
 
-    def _refusal(self, decision: dict[str, Any]) -> str | None:
-        department = decision["department"]
+    def _supplement_refusal(self, supplement: dict[str, Any]) -> str | None:
+        if self.application is None or supplement.get("portal") != self.portal:
+            return "no such case for this portal"
         if self.status in FINAL_STATES:
             return f"the case is already {self.status}"
-        if department not in self.departments:
-            return f"{department} is not on this case's route"
-        if self.departments[department]["status"] in FINAL_OUTCOMES:
-            return f"{department} has already decided ({self.departments[department]['status']})"
+        if self.status == "supplement_required":
+            missing = rules.still_missing(self.notice, supplement.get("materials", []), supplement.get("answers", {}))
+            return f"the supplement does not give {missing}; nothing was applied" if missing else None
+        given = {material["code"] for material in supplement.get("materials", [])}
+        if not given & set(self.outstanding_promises):
+            return "the case is not waiting for a supplement or a promised material"
         return None
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _open_ready_tasks(self, now: str, calendar: Calendar) -> None:
+        issued = {licence["approval"] for licence in self.licences}
+        for department in rules.ready_to_open(self.departments, issued):
+            self._open_task(department, now, calendar, reason="prerequisites issued")
+
+    def _open_task(self, department: str, now: str, calendar: Calendar, *, reason: str) -> None:
+        part = self.departments[department]
+        round_ = part["round"] + 1 if part["status"] == "answered" else part["round"]
+        task_id = (
+            part["task_id"] if round_ == part["round"] else rules.next_round_task_id(part["first_task_id"], round_)
+        )
+        due_at = calendar.add_working_days(_at(now), part["promised_days"]).isoformat()
+        handed = [licence for licence in self.licences if licence["approval"] in part["needs"]]
+        self._task_opened(
+            department,
+            round_,
+            task_id,
+            due_at,
+            now,
+            reason,
+            part["approvals"],
+            handed,
+            self.form,
+            self.materials,
+            {key: self.application[key] for key in ("item", "item_version", "region", "accepted_region")},
+        )
+
+    def _send_notice_when_all_answered(self, now: str) -> None:
+        """Supplement requests wait until no open task is undecided, then go out as one notice."""
+        requests = rules.merge_supplement_requests(self.departments)
+        if requests and not rules.undecided(self.departments) and self.status != "supplement_required":
+            self._supplement_requested(requests, now, self.portal, self.item)
+
+    def _approve_when_complete(self) -> None:
+        if self.status in FINAL_STATES or not all(p["status"] == "approved" for p in self.departments.values()):
+            return
+        if self.outstanding_promises:
+            if self.status != "awaiting_promised_materials":
+                self._awaiting_promised_materials(self.outstanding_promises)
+            return
+        self._approved(list(self.licences), self.portal, self.item)
+
+    def _end_open_tasks(self, reason: str) -> None:
+        for department, part in self.departments.items():
+            if part["status"] == "pending":
+                self._task_cancelled(department, part["task_id"], reason)
 
     # -- events -----------------------------------------------------------------------
 
     def _take(self, application: dict[str, Any]) -> None:
         self.application = application
         self.status = "submitted"
+        self.form = dict(application["form"])
+        self.materials = list(application["materials"])
+        self.due_at = application["due_at"]
+        self.promises = {p["code"]: {"by": p["by"], "supplied_at": None} for p in application.get("promises", [])}
         self.departments = {
-            step["department"]: {"status": "pending", "approvals": step["approvals"], "due_at": step["due_at"]}
+            step["department"]: {
+                "status": "waiting" if step.get("needs") else "pending",
+                "round": 1,
+                "task_id": step["task_id"],
+                "first_task_id": step["task_id"],
+                "approvals": step["approvals"],
+                "needs": step.get("needs", []),
+                "promised_days": step["promised_days"],
+                "due_at": step["due_at"],
+                "opened_at": None if step.get("needs") else application["submitted_at"],
+                "licences": [],
+                "missing": [],
+            }
             for step in application["route"]
         }
 
@@ -131,8 +264,7 @@ class Case(Aggregate):
     @event("DepartmentDecided")
     def _department_decided(self, decision: dict[str, Any], event_id: str) -> None:
         self._mark_applied(event_id)
-        part = self.departments[decision["department"]]
-        part.update(
+        self.departments[decision["department"]].update(
             status=decision["outcome"],
             reason=decision.get("reason", ""),
             decided_at=decision["decided_at"],
@@ -140,7 +272,64 @@ class Case(Aggregate):
             missing=decision.get("missing", []),
         )
         self.licences.extend(decision.get("licences", []))
-        self.status = "supplement_required" if decision["outcome"] == "supplement_required" else "in_review"
+        if self.status == "submitted":
+            self.status = "in_review"
+
+    @event("TaskOpened")
+    def _task_opened(
+        self,
+        department: str,
+        round: int,
+        task_id: str,
+        due_at: str,
+        opened_at: str,
+        reason: str,
+        approvals: list[str],
+        licences: list[dict[str, str]],
+        form: dict[str, Any],
+        materials: list[dict[str, Any]],
+        case: dict[str, Any],
+    ) -> None:
+        self.departments[department].update(
+            status="pending", round=round, task_id=task_id, due_at=due_at, opened_at=opened_at, missing=[]
+        )
+
+    @event("TaskCancelled")
+    def _task_cancelled(self, department: str, task_id: str, reason: str) -> None:
+        self.departments[department]["status"] = "cancelled"
+
+    @event("SupplementRequested")
+    def _supplement_requested(self, requests: list[dict[str, Any]], at: str, portal: str, item: str) -> None:
+        self.notice = requests
+        self.status = "supplement_required"
+        self.clock_stopped_at = at
+
+    @event("SupplementProvided")
+    def _supplement_provided(
+        self, supplement: dict[str, Any], event_id: str, due_at: str, shifted: dict[str, str], paused_s: float
+    ) -> None:
+        self.applied_event_ids.append(event_id)
+        self.materials = rules.merge_materials(self.materials, supplement.get("materials", []))
+        self.form = {**self.form, **supplement.get("answers", {})}
+        for material in supplement.get("materials", []):
+            if material["code"] in self.promises and self.promises[material["code"]]["supplied_at"] is None:
+                self.promises[material["code"]]["supplied_at"] = supplement["supplied_at"]
+        if self.status == "supplement_required":
+            for request in self.notice:
+                self.departments[request["department"]]["status"] = "answered"
+            self.status = "in_review"
+            self.clock_stopped_at = None
+        self.due_at = due_at
+        for department, due in shifted.items():
+            self.departments[department]["due_at"] = due
+
+    @event("SupplementRefused")
+    def _supplement_refused(self, event_id: str, reason: str) -> None:
+        self.applied_event_ids.append(event_id)
+
+    @event("AwaitingPromisedMaterials")
+    def _awaiting_promised_materials(self, codes: list[str]) -> None:
+        self.status = "awaiting_promised_materials"
 
     @event("Approved")
     def _approved(self, licences: list[dict[str, str]], portal: str, item: str) -> None:
@@ -149,6 +338,22 @@ class Case(Aggregate):
     @event("Rejected")
     def _rejected(self, department: str, reason: str, portal: str, item: str) -> None:
         self.status = "rejected"
+        self._cancel_waiting()
+
+    @event("Withdrawn")
+    def _withdrawn(self, event_id: str, reason: str, portal: str, item: str) -> None:
+        self.applied_event_ids.append(event_id)
+        self.status = "withdrawn"
+        self._cancel_waiting()
+
+    @event("WithdrawalRefused")
+    def _withdrawal_refused(self, event_id: str, reason: str) -> None:
+        self.applied_event_ids.append(event_id)
+
+    def _cancel_waiting(self) -> None:
+        for part in self.departments.values():
+            if part["status"] in ("waiting", "answered"):
+                part["status"] = "cancelled"
 
     def _mark_applied(self, event_id: str) -> None:
         if event_id not in self.applied_event_ids:

@@ -1,6 +1,7 @@
 """The `rules` adapter: decides at once from declarative rules in the department's config.
 
-Config (YAML): `rules` is a list of {when: <CEL over form>, outcome, reason}; the first rule
+Config (YAML): `rules` is a list of {when: <CEL over `form` and `materials` (the codes
+given)>, outcome, reason, missing}; the first rule
 that holds decides; an application no rule stops is approved, each approval with a licence
 number from `licence_prefixes`.
 """
@@ -45,8 +46,9 @@ class RulesAdapter:
         return cls(RulesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
 
     async def submit(self, task: Task) -> Decision:
+        given = [material.code for material in task.materials]
         for condition, rule in self._rules:
-            if condition.holds(task.form):
+            if condition.holds(task.form, materials=given):
                 return Decision(outcome=rule.outcome, reason=rule.reason, missing=rule.missing, decided_by="rules")
         licences = [
             Licence(
@@ -57,3 +59,6 @@ class RulesAdapter:
             for approval in task.approvals
         ]
         return Decision(outcome="approved", reason="meets every rule", licences=licences, decided_by="rules")
+
+    async def cancel(self, task_id: str, reason: str) -> None:
+        """Rules decide at once, so no task of theirs is ever still open."""

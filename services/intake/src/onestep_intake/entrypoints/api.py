@@ -18,7 +18,7 @@ from onestep_runtime.problems import install_problem_handlers
 from ..bootstrap import bootstrap
 from ..settings import IntakeSettings
 from .openapi import register_request_components
-from .routes import applications, items, materials
+from .routes import applications, case_requests, items, materials
 
 log = logging.getLogger("onestep.intake")
 
@@ -61,5 +61,6 @@ def create_app(settings: IntakeSettings | None = None, **parts: Any) -> FastAPI:
     app.include_router(items.router, prefix="/v1")
     app.include_router(materials.router, prefix="/v1")
     app.include_router(applications.router, prefix="/v1")
+    app.include_router(case_requests.router, prefix="/v1")
     register_request_components(app)
     return app

@@ -10,19 +10,24 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
-from ..commands import SubmitApplication
+from ..commands import SubmitApplication, SupplyMaterials, Withdraw
 
 _REF_TEMPLATE = "#/components/schemas/{model}"
+_COMPONENTS: dict[str, Any] = {}
 
 
-def _request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
-    schema = SubmitApplication.model_json_schema(ref_template=_REF_TEMPLATE)
-    return schema, schema.pop("$defs", {})
+def request_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """The `openapi_extra` declaring a route's body, its nested models kept as components."""
+    schema = model.model_json_schema(ref_template=_REF_TEMPLATE)
+    _COMPONENTS.update(schema.pop("$defs", {}))
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
 
 
-APPLICATION_SCHEMA, _COMPONENTS = _request_schema()
-APPLICATION_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": APPLICATION_SCHEMA}}}}
+APPLICATION_BODY = request_body(SubmitApplication)
+SUPPLEMENT_BODY = request_body(SupplyMaterials)
+WITHDRAW_BODY = request_body(Withdraw, required=False)
 
 
 def register_request_components(app: FastAPI) -> None:

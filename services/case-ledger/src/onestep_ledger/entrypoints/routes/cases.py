@@ -1,6 +1,7 @@
 """Cases, as their portal sees them: state, per-department status, licences, timeline."""
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -34,7 +35,7 @@ async def get_case(
         case = await asyncio.to_thread(app.case_for_portal, case_id, portal_id)
     except CaseNotFound as exc:
         raise _not_found(case_id) from exc
-    return case_view(case)
+    return case_view(case, datetime.now(UTC))
 
 
 @router.get("/cases/{case_id}/timeline", summary="Every event of the case, in order")

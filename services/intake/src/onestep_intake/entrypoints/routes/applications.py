@@ -1,6 +1,8 @@
 """Applications: accepted (202) only once Kafka has acknowledged them."""
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -16,6 +18,39 @@ from ..dependencies import intake, portal
 from ..openapi import APPLICATION_BODY
 
 router = APIRouter(tags=["applications"])
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        REFUSED.labels("400").inc()
+        raise Problem(400, "The request body is not valid JSON", errors=[field_error("#", str(exc))]) from exc
+
+
+@contextlib.asynccontextmanager
+async def refusals(context: Intake, *, retry: str) -> AsyncIterator[None]:
+    """Maps the service's refusals to problem documents: 422 listing every problem, 503 to retry."""
+    try:
+        yield
+    except ApplicationInvalid as exc:
+        REFUSED.labels("422").inc()
+        errors = [field_error(pointer, message) for pointer, message in exc.problems]
+        raise Problem(
+            422, "The request has problems", detail=f"{len(errors)} problem(s); all are listed.", errors=errors
+        ) from exc
+    except PublishFailed as exc:
+        REFUSED.labels("503").inc()
+        raise Problem(
+            503,
+            "The request could not be recorded now",
+            detail=f"Nothing was accepted. {retry}",
+            headers={"Retry-After": str(context.settings.retry_after_s)},
+        ) from exc
+
 
 ACCEPTED = Counter("onestep_intake_applications_accepted_total", "Applications accepted (202)", ["item"])
 REFUSED = Counter("onestep_intake_applications_refused_total", "Applications refused", ["status"])
@@ -45,28 +80,9 @@ async def submit_application(
             "An Idempotency-Key header is required",
             detail="Send a unique key per application; resend it on retries.",
         )
-    try:
-        body: Any = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        REFUSED.labels("400").inc()
-        raise Problem(400, "The request body is not valid JSON", errors=[field_error("#", str(exc))]) from exc
-    try:
+    body = await json_body(request)
+    async with refusals(context, retry="Retry with the same Idempotency-Key."):
         accepted = await context.service.submit(body, portal=portal_id, idempotency_key=idempotency_key)
-    except ApplicationInvalid as exc:
-        REFUSED.labels("422").inc()
-        errors = [field_error(pointer, message) for pointer, message in exc.problems]
-        raise Problem(
-            422, "The application has problems", detail=f"{len(errors)} problem(s); all are listed.", errors=errors
-        ) from exc
-    except PublishFailed as exc:
-        REFUSED.labels("503").inc()
-        retry_after = str(context.settings.retry_after_s)
-        raise Problem(
-            503,
-            "The application could not be recorded now",
-            detail="Nothing was accepted. Retry with the same Idempotency-Key.",
-            headers={"Retry-After": retry_after},
-        ) from exc
     ACCEPTED.labels(accepted.item).inc()
     body_out = {
         "case_id": str(accepted.case_id),

@@ -1,0 +1,81 @@
+"""The rules the Case aggregate decides by, as pure functions over its plain state.
+
+A department's part moves `waiting` (for licences another department issues) → `pending`
+(its task is open) → `approved` | `rejected` | `supplement_required` (→ `pending` again, a
+new round, once the applicant answered) or `cancelled` (the case ended without it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID, uuid5
+
+FINAL_STATES = frozenset({"approved", "rejected", "withdrawn"})
+DECIDED = frozenset({"approved", "rejected", "supplement_required", "cancelled"})
+
+
+class Calendar(Protocol):
+    """The working-day calendar due times count on (see onestep_contracts.calendar)."""
+
+    def add_working_days(self, start: datetime, days: float) -> datetime: ...
+
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime: ...
+
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
+
+
+def next_round_task_id(first_task_id: str, round_: int) -> str:
+    """A review after a supplement is a new task, so a late decision of the old one is told apart."""
+    return str(uuid5(UUID(first_task_id), f"round-{round_}"))
+
+
+def decision_refusal(status: str, parts: dict[str, dict[str, Any]], decision: dict[str, Any]) -> str | None:
+    """Why a department's decision cannot be applied to the case now, or None if it can."""
+    department = decision["department"]
+    if status in FINAL_STATES:
+        return f"the case is already {status}"
+    part = parts.get(department)
+    if part is None:
+        return f"{department} is not on this case's route"
+    if part["status"] == "waiting":
+        return f"{department}'s task is not open yet: it waits for {', '.join(part['needs'])}"
+    if decision.get("task_id") and decision["task_id"] != part["task_id"]:
+        return f"task {decision['task_id']} is not {department}'s open task (round {part['round']})"
+    if part["status"] in DECIDED:
+        return f"{department} has already decided this task ({part['status']})"
+    return None
+
+
+def ready_to_open(parts: dict[str, dict[str, Any]], issued: set[str]) -> list[str]:
+    """Waiting departments whose every needed approval has now been issued."""
+    return [code for code, part in parts.items() if part["status"] == "waiting" and set(part["needs"]) <= issued]
+
+
+def merge_supplement_requests(parts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One notice from every department that asked for more, each missing thing listed once per department."""
+    return [
+        {"department": code, "missing": list(dict.fromkeys(part["missing"])), "reason": part.get("reason", "")}
+        for code, part in parts.items()
+        if part["status"] == "supplement_required"
+    ]
+
+
+def still_missing(
+    requests: list[dict[str, Any]], materials: list[dict[str, Any]], answers: dict[str, Any]
+) -> list[str]:
+    """What the notice asked for that a supplement does not give (a material code or a form field)."""
+    given = {material["code"] for material in materials} | set(answers)
+    asked = dict.fromkeys(missing for request in requests for missing in request["missing"])
+    return [missing for missing in asked if missing not in given]
+
+
+def merge_materials(current: list[dict[str, Any]], supplied: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The case's materials after a supplement: a newly given material replaces the one of the same code."""
+    replaced = {material["code"] for material in supplied}
+    return [material for material in current if material["code"] not in replaced] + list(supplied)
+
+
+def undecided(parts: dict[str, dict[str, Any]]) -> list[str]:
+    """Departments whose task is open and not yet decided: a supplement notice waits for them."""
+    return [code for code, part in parts.items() if part["status"] == "pending"]

@@ -1,0 +1,64 @@
+"""What an applicant sends about a case already filed: a supplement, a withdrawal.
+
+Both are accepted (202) once Kafka has them; the case ledger applies them to the case, or
+records on its timeline why it refused (the case is not waiting for a supplement, it is
+already decided, it belongs to another portal).
+"""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from ...bootstrap import Intake
+from ..dependencies import intake, portal
+from ..openapi import SUPPLEMENT_BODY, WITHDRAW_BODY
+from .applications import json_body, refusals
+
+router = APIRouter(tags=["applications"])
+
+
+def _accepted(case_id: UUID, what: str) -> JSONResponse:
+    links = {"case": f"/v1/cases/{case_id}", "timeline": f"/v1/cases/{case_id}/timeline"}
+    return JSONResponse({"case_id": str(case_id), "accepted": what, "links": links}, status_code=202)
+
+
+@router.post(
+    "/applications/{case_id}/supplements",
+    status_code=202,
+    summary="Answer a supplement notice, or supply promised materials",
+    description="Materials (files or e-licences) and form answers the departments asked for. Only the "
+    "departments that asked review again; the case's clock restarts when this is applied.",
+    openapi_extra=SUPPLEMENT_BODY,
+)
+async def supply(
+    case_id: UUID,
+    request: Request,
+    context: Annotated[Intake, Depends(intake)],
+    portal_id: Annotated[str, Depends(portal)],
+) -> JSONResponse:
+    body = await json_body(request)
+    async with refusals(context, retry="Retry the same request."):
+        await context.service.supply(case_id, body, portal=portal_id)
+    return _accepted(case_id, "supplement")
+
+
+@router.post(
+    "/applications/{case_id}/withdraw",
+    status_code=202,
+    summary="Withdraw an application before it is decided",
+    description="Open department tasks are cancelled. A case already decided stays decided; the refusal "
+    "shows on its timeline.",
+    openapi_extra=WITHDRAW_BODY,
+)
+async def withdraw(
+    case_id: UUID,
+    request: Request,
+    context: Annotated[Intake, Depends(intake)],
+    portal_id: Annotated[str, Depends(portal)],
+) -> JSONResponse:
+    body = await json_body(request)
+    async with refusals(context, retry="Retry the same request."):
+        await context.service.withdraw(case_id, body, portal=portal_id)
+    return _accepted(case_id, "withdrawal")
