@@ -26,6 +26,31 @@ def system(kafka, tmp_path, webhook) -> Iterator[System]:
         running.stop()
 
 
+NEWBORN_DEPARTMENTS = (
+    "health",
+    "public-security",
+    "medical-security",
+    "human-resources-social-security",
+    "maternity-insurance",
+)
+
+
+@pytest.fixture
+def newborn_system(kafka, tmp_path, webhook) -> Iterator[System]:
+    """The system with the five departments of the newborn item."""
+    running = System(
+        kafka,
+        tmp_path / "system",
+        webhook_url=webhook.url,
+        run_id=uuid.uuid4().hex[:8],
+        departments=NEWBORN_DEPARTMENTS,
+    )
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+
+
 @pytest.fixture
 def portal(system: System) -> Iterator[httpx.Client]:
     """A portal's HTTP client, with the restaurant's materials already uploaded to intake."""

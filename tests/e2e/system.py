@@ -15,7 +15,7 @@ import httpx
 from onestep_local.kafka_broker import KafkaBroker, free_port
 
 REPO = Path(__file__).resolve().parents[2]
-DEPARTMENTS = ["market-regulation", "fire-rescue", "urban-management"]
+DEPARTMENTS = ("market-regulation", "fire-rescue", "urban-management")
 PORTAL = "e2e-portal"
 PORTAL_KEY = "e2e-portal-key-0123456789"
 WEBHOOK_SECRET = "e2e-webhook-secret"
@@ -75,7 +75,15 @@ class Service:
 
 
 class System:
-    def __init__(self, kafka: KafkaBroker, home: Path, *, webhook_url: str, run_id: str):
+    def __init__(
+        self,
+        kafka: KafkaBroker,
+        home: Path,
+        *,
+        webhook_url: str,
+        run_id: str,
+        departments: tuple[str, ...] = DEPARTMENTS,
+    ):
         home.mkdir(parents=True, exist_ok=True)
         self.home = home
         keys = json.dumps({PORTAL: PORTAL_KEY})
@@ -121,7 +129,7 @@ class System:
                 home,
             ),
         }
-        for department in DEPARTMENTS:
+        for department in departments:
             self.services[department] = Service(
                 department,
                 "onestep_gateway.entrypoints.main",

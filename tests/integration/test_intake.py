@@ -55,11 +55,13 @@ def pointers(response) -> list[str]:
     return [error["pointer"] for error in response.json()["errors"]]
 
 
-def test_the_catalogue_lists_the_restaurant_with_its_unified_form(intake):
-    items = intake.get("/v1/items").json()["items"]
-    assert [item["code"] for item in items] == ["open-restaurant"]
+def test_the_catalogue_lists_its_items_with_their_unified_forms(intake):
+    items = {item["code"]: item for item in intake.get("/v1/items").json()["items"]}
+    assert {"open-restaurant", "newborn", "start-business", "open-guesthouse"} <= set(items)
+    assert items["open-restaurant"]["version"] == 2
     item = intake.get("/v1/items/open-restaurant").json()
     assert "seats" in item["form_schema"]["properties"]
+    assert all(material["title"]["zh"] for material in item["materials"])
     assert len({material["code"] for material in item["materials"]}) == len(item["materials"])
     assert intake.get("/v1/items/no-such-item").status_code == 404
 

@@ -98,7 +98,7 @@ def test_a_decision_that_arrives_before_its_application_is_held_and_the_case_is_
         assert wait_for(published) == ["onestep.case.opened", "onestep.case.approved"]
 
 
-def test_a_rejection_by_one_department_rejects_the_case(kafka, store_env):
+def test_a_rejection_by_one_department_rejects_the_case_and_cancels_the_open_task(kafka, store_env):
     case_id = uuid.uuid4()
     publish(
         kafka.bootstrap_servers,
@@ -111,7 +111,15 @@ def test_a_rejection_by_one_department_rejects_the_case(kafka, store_env):
     with running_ledger(kafka, store_env, f"ledger-{uuid.uuid4().hex[:6]}") as ledger:
         rejected = wait_for(lambda: (c := case(ledger, case_id)) and c["status"] == "rejected" and c)
         parts = {p["department"]: p["status"] for p in rejected["departments"]}
-        assert parts == {"market-regulation": "pending", "fire-rescue": "rejected"}
+        assert parts == {"market-regulation": "cancelled", "fire-rescue": "rejected"}
+
+        def cancellations():
+            published = [
+                e for _, e in read_all(kafka.bootstrap_servers, topics.CASES) if e and e.subject == str(case_id)
+            ]
+            return [e.event.department for e in published if e.type == "onestep.task.cancelled"]
+
+        assert wait_for(cancellations) == ["market-regulation"]
 
 
 def test_a_restarted_ledger_resumes_from_its_stored_positions_and_applies_nothing_twice(kafka, store_env):
