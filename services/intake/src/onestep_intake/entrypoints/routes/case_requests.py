@@ -5,6 +5,7 @@ records on its timeline why it refused (the case is not waiting for a supplement
 already decided, it belongs to another portal).
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
@@ -19,7 +20,13 @@ from .applications import json_body, refusals
 router = APIRouter(tags=["applications"])
 
 
-def _accepted(case_id: UUID, what: str) -> JSONResponse:
+async def _accept(
+    case_id: UUID, request: Request, context: Intake, action: Callable[..., Awaitable[None]], portal_id: str, what: str
+) -> JSONResponse:
+    """Hands the body to the service action; 202 once Kafka has it."""
+    body = await json_body(request)
+    async with refusals(context, retry="Retry the same request."):
+        await action(case_id, body, portal=portal_id)
     links = {"case": f"/v1/cases/{case_id}", "timeline": f"/v1/cases/{case_id}/timeline"}
     return JSONResponse({"case_id": str(case_id), "accepted": what, "links": links}, status_code=202)
 
@@ -38,10 +45,7 @@ async def supply(
     context: Annotated[Intake, Depends(intake)],
     portal_id: Annotated[str, Depends(portal)],
 ) -> JSONResponse:
-    body = await json_body(request)
-    async with refusals(context, retry="Retry the same request."):
-        await context.service.supply(case_id, body, portal=portal_id)
-    return _accepted(case_id, "supplement")
+    return await _accept(case_id, request, context, context.service.supply, portal_id, "supplement")
 
 
 @router.post(
@@ -58,7 +62,4 @@ async def withdraw(
     context: Annotated[Intake, Depends(intake)],
     portal_id: Annotated[str, Depends(portal)],
 ) -> JSONResponse:
-    body = await json_body(request)
-    async with refusals(context, retry="Retry the same request."):
-        await context.service.withdraw(case_id, body, portal=portal_id)
-    return _accepted(case_id, "withdrawal")
+    return await _accept(case_id, request, context, context.service.withdraw, portal_id, "withdrawal")
