@@ -54,13 +54,14 @@ def new_key() -> str:
     return str(uuid.uuid4())
 
 
-def submitted_envelope(case_id, departments: list[str], *, portal: str = "portal-a"):
-    """An ApplicationSubmitted as intake would publish it, routed to the given departments."""
+def submitted_envelope(case_id, departments: list[str], *, portal: str = "portal-a", submitted_at=None, **fields: Any):
+    """An ApplicationSubmitted as intake would publish it, routed to the given departments
+    (`fields` replace the event's other fields: item, region, baseline, ...)."""
     from datetime import UTC, datetime, timedelta
 
     from onestep_contracts import ApplicationSubmitted, RouteStep, deterministic_id, envelope
 
-    now = datetime.now(UTC)
+    now = submitted_at or datetime.now(UTC)
     event = ApplicationSubmitted(
         case_id=case_id,
         item="open-restaurant",
@@ -78,11 +79,13 @@ def submitted_envelope(case_id, departments: list[str], *, portal: str = "portal
         promised_days=5,
         due_at=now + timedelta(days=5),
         submitted_at=now,
-    )
+    ).model_copy(update=fields)
     return envelope(event, source="test/intake", id=deterministic_id(case_id, "submitted"))
 
 
-def decided_envelope(case_id, department: str, outcome: str = "approved", reason: str = ""):
+def decided_envelope(
+    case_id, department: str, outcome: str = "approved", reason: str = "", *, missing=(), decided_at=None
+):
     """A DepartmentDecided as a gateway would publish it."""
     from datetime import UTC, datetime
 
@@ -99,7 +102,8 @@ def decided_envelope(case_id, department: str, outcome: str = "approved", reason
         outcome=outcome,
         reason=reason,
         licences=licences,
+        missing=list(missing),
         decided_by="test",
-        decided_at=datetime.now(UTC),
+        decided_at=decided_at or datetime.now(UTC),
     )
     return envelope(event, source=f"test/{department}", id=deterministic_id(task_id, "decided"))

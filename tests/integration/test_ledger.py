@@ -2,61 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from contextlib import contextmanager
-
-import pytest
-from fastapi.testclient import TestClient
 
 from onestep_contracts import topics
-from onestep_ledger.entrypoints.api import create_app
-from onestep_ledger.settings import LedgerSettings
 
 from ..kafka_probe import end_offsets, publish, read_all
 from ..scenarios import decided_envelope, submitted_envelope
-
-KEY = "ledger-test-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
-OTHER_PORTAL_AUTH = {"Authorization": "Bearer other-portal-key"}
-CIPHER_KEY = "4hOI4gsS2PsZh8E6GZdOzlAXjZcK3DyX6ZB9aTGBTdk="
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_env(request, tmp_path) -> dict[str, str]:
-    if request.param == "sqlite":
-        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "ledger.sqlite")}
-    else:
-        cluster = request.getfixturevalue("postgres")
-        name = f"ledger_{uuid.uuid4().hex[:10]}"
-        cluster.create_database(name)
-        env = cluster.eventsourcing_env(name)
-    return {**env, "CIPHER_KEY": CIPHER_KEY}
-
-
-@contextmanager
-def running_ledger(kafka, env: dict[str, str], group: str):
-    settings = LedgerSettings(
-        kafka_bootstrap_servers=kafka.bootstrap_servers,
-        portal_keys={"portal-a": KEY, "portal-b": "other-portal-key"},
-        consumer_group=group,
-    )
-    with TestClient(create_app(settings, env=env)) as client:
-        yield client
-
-
-def wait_for(probe, timeout_s: float = 60.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := probe():
-            return result
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-def case(client, case_id) -> dict | None:
-    response = client.get(f"/v1/cases/{case_id}", headers=AUTH)
-    return response.json() if response.status_code == 200 else None
+from .ledger_client import AUTH, OTHER_PORTAL_AUTH, case, running_ledger, wait_for
 
 
 def test_a_decision_that_arrives_before_its_application_is_held_and_the_case_is_approved(kafka, store_env):

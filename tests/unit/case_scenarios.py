@@ -39,6 +39,7 @@ def application(*steps: str | dict[str, Any], promises: list[dict[str, str]] = (
         "materials": [{"code": "premises-proof", "sha256": "0" * 64}],
         "promises": list(promises),
         "route": [s if isinstance(s, dict) else step(s) for s in steps],
+        "promised_days": 5,
         "due_at": CALENDAR.add_working_days(SUBMITTED, 5).isoformat(),
         "submitted_at": SUBMITTED.isoformat(),
     }

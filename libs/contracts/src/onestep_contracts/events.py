@@ -245,6 +245,42 @@ class CaseWithdrawn(IntegrationEvent):
     withdrawn_at: datetime
 
 
+class TaskReminder(IntegrationEvent):
+    """A yellow card: the department's open task is due soon (by default one working day)."""
+
+    TYPE: ClassVar[str] = "onestep.task.reminder"
+
+    task_id: str
+    department: str
+    level: Literal["yellow"] = "yellow"
+    due_at: datetime
+    reminded_at: datetime
+
+
+class TaskOverdue(IntegrationEvent):
+    """A red card: the department's open task is past its due time and still undecided."""
+
+    TYPE: ClassVar[str] = "onestep.task.overdue"
+
+    task_id: str
+    department: str
+    level: Literal["red"] = "red"
+    due_at: datetime
+    overdue_at: datetime
+
+
+class PromiseMissed(IntegrationEvent):
+    """A material promised at submission was not supplied by its day; the case stays open."""
+
+    TYPE: ClassVar[str] = "onestep.case.promise-missed"
+
+    portal: str
+    item: str
+    code: str
+    by: date
+    missed_at: datetime
+
+
 EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
     model.TYPE: model
     for model in (
@@ -259,5 +295,8 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         CaseApproved,
         CaseRejected,
         CaseWithdrawn,
+        TaskReminder,
+        TaskOverdue,
+        PromiseMissed,
     )
 }

@@ -15,11 +15,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Tracking, TrackingRecorder
 
 log = logging.getLogger(__name__)
 
 BatchOfEvents = Callable[[list[Any]], Awaitable[None]]
+# Writes the events into a view, with the position of the last one, in one transaction.
+TrackedBatch = Callable[[list[Any], int], None]
 
 
 class NotificationFollower:
@@ -78,12 +80,34 @@ class NotificationFollower:
         if not notifications:
             return False
         events = [self._app.mapper.to_domain_event(notification) for notification in notifications]
-        await self._handle(events)
-        last = notifications[-1].id
-        await asyncio.to_thread(self._app.recorder.insert_events, [], tracking=Tracking(self.name, last))
-        self.position = last
+        await self._deliver(events, notifications[-1].id)
+        self.position = notifications[-1].id
         return True
+
+    async def _deliver(self, events: list[Any], last: int) -> None:
+        await self._handle(events)
+        await asyncio.to_thread(self._app.recorder.insert_events, [], tracking=Tracking(self.name, last))
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+
+class ViewFollower(NotificationFollower):
+    """Follows the log into a view (an eventsourcing tracking recorder) that records the
+    position in the same transaction as what it wrote: nothing is counted twice or skipped."""
+
+    def __init__(self, app: Application, *, view: TrackingRecorder, name: str, apply: TrackedBatch, **options: Any):
+        super().__init__(app, name=name, handle=self._not_used, **options)
+        self._view = view
+        self._apply = apply
+
+    async def stored_position(self) -> int:
+        return await asyncio.to_thread(self._view.max_tracking_id, self.name) or 0
+
+    async def _deliver(self, events: list[Any], last: int) -> None:
+        await asyncio.to_thread(self._apply, events, last)
+
+    @staticmethod
+    async def _not_used(events: list[Any]) -> None:
+        raise NotImplementedError

@@ -30,6 +30,11 @@ class BatchProjection(EventSourcedProjection[UUID]):
         processing = ProcessingEvent[UUID](tracking=tracking)
         for envelope in envelopes:
             self.apply_envelope(envelope, processing)
+        self.finish_batch(processing)
+        return self.record_processing(processing)
+
+    def record_processing(self, processing: ProcessingEvent[UUID]) -> bool:
+        """Records the collected events with the tracking position; False if it was recorded already."""
         with self.processing_lock:
             try:
                 recordings = self._record(processing)
@@ -42,6 +47,9 @@ class BatchProjection(EventSourcedProjection[UUID]):
     @abstractmethod
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         """Applies one integration event, collecting new aggregate events on `processing`."""
+
+    def finish_batch(self, processing: ProcessingEvent[UUID]) -> None:
+        """Collects what the batch as a whole changes, after each envelope was applied."""
 
     def aggregate_in_batch(self, processing: ProcessingEvent[UUID], aggregate_id: UUID) -> Any | None:
         """The aggregate as this batch has left it so far, or as stored; None if it does not exist."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from onestep_contracts import (
     ApplicationSubmitted,
@@ -14,25 +19,47 @@ from onestep_contracts import (
     SupplementProvided,
     WithdrawalRequested,
 )
-from onestep_contracts.calendar import WorkingCalendar
 from onestep_runtime.projection import BatchProjection
 
 from .adapters import translate
 from .domain.case import Case
+from .domain.case_rules import Timing
+from .domain.deadlines import Deadlines, minute_of
+
+SWEEP = "deadlines"  # the tracking name of the last minute whose timers were fired
 
 
 class CaseNotFound(Exception):
     pass
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class CaseLedger(BatchProjection):
-    def __init__(self, *args: Any, calendar: WorkingCalendar, **kwargs: Any):
+    """Cases folded from the application and decision topics, and their timers fired by the
+    clock. Both write cases, so they take turns (`_writer`): a case is never saved from two
+    places at once, and a timer set while a batch is applied is never in a minute already swept."""
+
+    def __init__(self, *args: Any, timing: Timing, clock: Callable[[], datetime] = utc_now, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.calendar = calendar
+        self.timing = timing
+        self.calendar = timing.calendar
+        self.clock = clock
+        self._writer = threading.Lock()
+        self._new_timers: dict[int, list[dict[str, Any]]] = {}
+        self._start_sweeping()
+
+    def apply_batch(self, *args: Any, **kwargs: Any) -> bool:
+        with self._writer:
+            self._new_timers = {}
+            return super().apply_batch(*args, **kwargs)
 
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         event = envelope.event
         case: Case | None = self.aggregate_in_batch(processing, event.case_id)
+        timers_before = self._timer_ids(case)
         if isinstance(event, ApplicationSubmitted):
             application = translate.application_values(event)
             if case is None:
@@ -54,6 +81,71 @@ class CaseLedger(BatchProjection):
             # mistake; the case id names nothing): nothing to apply.
             return
         processing.collect_events(case)
+        self._schedule_new_timers(case, timers_before)
+
+    def finish_batch(self, processing: ProcessingEvent[UUID]) -> None:
+        """The batch's new timers go to their minutes' deadline index, in the same transaction."""
+        for minute, timers in sorted(self._new_timers.items()):
+            deadlines = self.aggregate_in_batch(processing, Deadlines.create_id(minute)) or Deadlines(minute)
+            deadlines.schedule(timers)
+            processing.collect_events(deadlines)
+
+    # -- the clock ----------------------------------------------------------------------
+
+    def sweep(self, until: datetime, max_minutes: int = 24 * 60) -> int:
+        """Fires the timers of every minute that ended by `until` and was not swept yet (at most
+        `max_minutes` of them); each minute with timers is recorded with its position in one
+        transaction. Returns how many case events the timers made."""
+        with self._writer:
+            swept = self.swept_until()
+            last = min(minute_of(until) - 1, swept + max_minutes)
+            made = 0
+            for minute in range(swept + 1, last + 1):
+                if Deadlines.create_id(minute) in self.repository:
+                    made += self._fire(minute, self.repository.get(Deadlines.create_id(minute)).timers)
+            if last > self.swept_until():
+                self._record_swept(last)
+            return made
+
+    def swept_until(self) -> int:
+        return self.recorder.max_tracking_id(SWEEP) or 0
+
+    def _fire(self, minute: int, timers: list[dict[str, Any]]) -> int:
+        self._new_timers = {}
+        processing = ProcessingEvent[UUID](tracking=Tracking(SWEEP, minute))
+        made = 0
+        for timer in timers:
+            case: Case | None = self.aggregate_in_batch(processing, UUID(timer["case_id"]))
+            if case is None:
+                continue
+            timers_before = self._timer_ids(case)
+            case.fire(timer, self.timing)
+            made += len(case.pending_events)
+            processing.collect_events(case)
+            self._schedule_new_timers(case, timers_before)
+        self.finish_batch(processing)
+        self.record_processing(processing)
+        return made
+
+    def _start_sweeping(self) -> None:
+        """On the ledger's first start the watcher begins at the current minute: no timer exists before it."""
+        if not self.swept_until():
+            self._record_swept(minute_of(self.clock()) - 1)
+
+    def _record_swept(self, minute: int) -> None:
+        with contextlib.suppress(IntegrityError):  # recorded already (another start got there first)
+            self.recorder.insert_events([], tracking=Tracking(SWEEP, minute))
+
+    def _timer_ids(self, case: Case | None) -> set[str]:
+        return {timer["id"] for timer in case.timers(self.timing)} if case is not None else set()
+
+    def _schedule_new_timers(self, case: Case, before: set[str]) -> None:
+        """A timer that is already due goes to the current minute: the watcher has not swept it."""
+        now = minute_of(self.clock())
+        for timer in case.timers(self.timing):
+            if timer["id"] not in before:
+                minute = max(minute_of(datetime.fromisoformat(timer["at"])), now)
+                self._new_timers.setdefault(minute, []).append({**timer, "case_id": str(case.id)})
 
     # -- queries (a portal sees only its own cases) -------------------------------------
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -10,13 +12,17 @@ from aiokafka import AIOKafkaProducer
 from onestep_contracts import topics
 from onestep_contracts.calendar import WorkingCalendar
 from onestep_runtime.consumer import TopicConsumer
-from onestep_runtime.follower import NotificationFollower
+from onestep_runtime.follower import NotificationFollower, ViewFollower
 from onestep_runtime.kafka import make_producer
 from onestep_runtime.projection_consumer import projection_consumer
 
 from .adapters.case_publisher import RELAY_NAME, CaseEventPublisher
-from .application import CaseLedger
+from .adapters.stats_view import stats_view
+from .application import CaseLedger, utc_now
+from .deadline_watcher import DeadlineWatcher
+from .domain.case_rules import Timing
 from .settings import LedgerSettings
+from .stats_projection import STATS_NAME, StatsProjection
 
 SERVICE = "case-ledger"
 
@@ -28,15 +34,29 @@ class Ledger:
     producer: AIOKafkaProducer
     consumer: TopicConsumer
     relay: NotificationFollower
+    watcher: DeadlineWatcher
+    stats: StatsProjection
+    stats_follower: ViewFollower
 
 
 def bootstrap(
-    settings: LedgerSettings, *, env: dict[str, Any] | None = None, producer: AIOKafkaProducer | None = None
+    settings: LedgerSettings,
+    *,
+    env: dict[str, Any] | None = None,
+    producer: AIOKafkaProducer | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Ledger:
-    """`env` overrides the eventsourcing variables (PERSISTENCE_MODULE, SQLITE_DBNAME, ...) read from the environment."""
-    app = CaseLedger(env=env, calendar=WorkingCalendar.from_file(settings.calendar_file))
+    """`env` overrides the eventsourcing variables (PERSISTENCE_MODULE, SQLITE_DBNAME, ...) read
+    from the environment; `clock` is what the timers are fired by."""
+    timing = Timing(
+        WorkingCalendar.from_file(settings.calendar_file), settings.reminder_lead_days, settings.supplement_window
+    )
+    app = CaseLedger(env=env, timing=timing, clock=clock)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
     relay = NotificationFollower(app, name=RELAY_NAME, handle=CaseEventPublisher(producer).publish_batch)
+    watcher = DeadlineWatcher(app, interval_s=settings.sweep_interval_s, on_fired=relay.wake)
+    stats = StatsProjection(stats_view(app), timing.calendar)
+    stats_follower = ViewFollower(app, view=stats.view, name=STATS_NAME, apply=stats.apply)
 
     consumer = projection_consumer(
         app,
@@ -48,4 +68,4 @@ def bootstrap(
         follower=relay,
         max_records=settings.max_batch,
     )
-    return Ledger(settings, app, producer, consumer, relay)
+    return Ledger(settings, app, producer, consumer, relay, watcher, stats, stats_follower)

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -22,5 +23,13 @@ class LedgerSettings(BaseSettings):
     calendar_file: Path = Field(
         default=Path("catalogue/calendar.yaml"), description="working days and holidays due times count on"
     )
+    reminder_lead_days: float = Field(
+        default=1.0, gt=0, description="working days before a task is due that its yellow reminder goes out"
+    )
+    supplement_window: timedelta = Field(
+        default=timedelta(minutes=30),
+        description="how long a supplement request waits for other departments to join it in one notice",
+    )
+    sweep_interval_s: float = Field(default=5.0, gt=0, description="how often the watcher looks for due timers")
     host: str = "127.0.0.1"
     port: int = 8082

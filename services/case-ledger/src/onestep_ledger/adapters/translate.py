@@ -16,10 +16,13 @@ from onestep_contracts import (
     CaseWithdrawn,
     DepartmentDecided,
     IntegrationEvent,
+    PromiseMissed,
     SupplementProvided,
     SupplementRequested,
     TaskCancelled,
     TaskOpened,
+    TaskOverdue,
+    TaskReminder,
     WithdrawalRequested,
     deterministic_id,
     task_id_for,
@@ -98,6 +101,37 @@ def contract_events(domain_event: Any) -> list[IntegrationEvent]:
                 item=domain_event.item,
                 requests=domain_event.requests,
                 requested_at=domain_event.at,
+            )
+        ]
+    if isinstance(domain_event, Case.TaskReminded):
+        return [
+            TaskReminder(
+                case_id=case_id,
+                task_id=domain_event.task_id,
+                department=domain_event.department,
+                due_at=domain_event.due_at,
+                reminded_at=domain_event.timestamp,
+            )
+        ]
+    if isinstance(domain_event, Case.TaskOverdue):
+        return [
+            TaskOverdue(
+                case_id=case_id,
+                task_id=domain_event.task_id,
+                department=domain_event.department,
+                due_at=domain_event.due_at,
+                overdue_at=domain_event.timestamp,
+            )
+        ]
+    if isinstance(domain_event, Case.PromiseMissed):
+        return [
+            PromiseMissed(
+                case_id=case_id,
+                portal=domain_event.portal,
+                item=domain_event.item,
+                code=domain_event.code,
+                by=domain_event.by,
+                missed_at=domain_event.timestamp,
             )
         ]
     if isinstance(domain_event, Case.Withdrawn):

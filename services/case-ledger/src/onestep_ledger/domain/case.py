@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from . import case_rules as rules
-from .case_rules import FINAL_STATES, Calendar
+from .case_rules import FINAL_STATES, Calendar, Timing
 
 
 def _at(moment: str) -> datetime:
@@ -43,6 +43,7 @@ class Case(Aggregate):
         self.due_at: str | None = None
         self.clock_stopped_at: str | None = None
         self.notice: list[dict[str, Any]] = []
+        self.fired_timers: list[str] = []
         if application is not None:
             self._take(application)
 
@@ -133,7 +134,46 @@ class Case(Aggregate):
         self._end_open_tasks("the applicant withdrew the application")
         self._withdrawn(event_id, request.get("reason", ""), self.portal, self.item)
 
+    def fire(self, timer: dict[str, str], timing: Timing) -> None:
+        """A timer fell due. It acts once, and only if the case still has it: a timer whose task
+        was decided, whose deadline moved or whose case ended is stale and ignored."""
+        if timer["id"] not in {current["id"] for current in self.timers(timing)}:
+            return
+        kind, subject = timer["kind"], timer["subject"]
+        if kind in ("reminder", "overdue"):
+            department, task_id = subject.split("/", 1)
+            due_at = self.departments[department]["due_at"]
+            if kind == "reminder":
+                self._task_reminded(timer["id"], department, task_id, due_at, "yellow")
+            else:
+                self._task_overdue(timer["id"], department, task_id, due_at, "red")
+        elif kind == "supplement-window":
+            requests = rules.merge_supplement_requests(self.departments)
+            self._supplement_requested(requests, timer["at"], self.portal, self.item)
+        elif kind == "promise-missed":
+            self._promise_missed(timer["id"], subject, self.promises[subject]["by"], self.portal, self.item)
+
     # -- queries ----------------------------------------------------------------------
+
+    def timers(self, timing: Timing) -> list[dict[str, str]]:
+        """The timers the case has now and that have not fired: reminders and overdue marks of
+        open tasks, the supplement window while other departments are still deciding, and the
+        dates of promised materials not yet supplied."""
+        if self.application is None or self.status in FINAL_STATES:
+            return []
+        timers = [
+            timer
+            for department, part in self.departments.items()
+            if part["status"] == "pending"
+            for timer in rules.task_timers(self.id, department, part, timing)
+        ]
+        if self.status != "supplement_required" and rules.undecided(self.departments):
+            window = rules.supplement_window_timer(self.id, self.departments, timing)
+            timers += [window] if window else []
+        timers += [
+            rules.promise_timer(self.id, code, self.promises[code]["by"], timing) for code in self.outstanding_promises
+        ]
+        return [timer for timer in timers if timer["id"] not in self.fired_timers]
 
     @property
     def portal(self) -> str | None:
@@ -239,6 +279,7 @@ class Case(Aggregate):
                 "opened_at": None if step.get("needs") else application["submitted_at"],
                 "licences": [],
                 "missing": [],
+                "level": None,
             }
             for step in application["route"]
         }
@@ -291,7 +332,7 @@ class Case(Aggregate):
         case: dict[str, Any],
     ) -> None:
         self.departments[department].update(
-            status="pending", round=round, task_id=task_id, due_at=due_at, opened_at=opened_at, missing=[]
+            status="pending", round=round, task_id=task_id, due_at=due_at, opened_at=opened_at, missing=[], level=None
         )
 
     @event("TaskCancelled")
@@ -326,6 +367,21 @@ class Case(Aggregate):
     @event("SupplementRefused")
     def _supplement_refused(self, event_id: str, reason: str) -> None:
         self.applied_event_ids.append(event_id)
+
+    @event("TaskReminded")
+    def _task_reminded(self, timer_id: str, department: str, task_id: str, due_at: str, level: str) -> None:
+        self.fired_timers.append(timer_id)
+        self.departments[department]["level"] = level
+
+    @event("TaskOverdue")
+    def _task_overdue(self, timer_id: str, department: str, task_id: str, due_at: str, level: str) -> None:
+        self.fired_timers.append(timer_id)
+        self.departments[department]["level"] = level
+
+    @event("PromiseMissed")
+    def _promise_missed(self, timer_id: str, code: str, by: str, portal: str, item: str) -> None:
+        self.fired_timers.append(timer_id)
+        self.promises[code]["missed"] = True
 
     @event("AwaitingPromisedMaterials")
     def _awaiting_promised_materials(self, codes: list[str]) -> None:

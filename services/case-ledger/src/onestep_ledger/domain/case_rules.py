@@ -7,7 +7,8 @@ new round, once the applicant answered) or `cancelled` (the case ended without i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
 from uuid import UUID, uuid5
 
@@ -23,6 +24,9 @@ class Calendar(Protocol):
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime: ...
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
+
+    @property
+    def zone(self) -> tzinfo: ...
 
 
 def next_round_task_id(first_task_id: str, round_: int) -> str:
@@ -79,3 +83,56 @@ def merge_materials(current: list[dict[str, Any]], supplied: list[dict[str, Any]
 def undecided(parts: dict[str, dict[str, Any]]) -> list[str]:
     """Departments whose task is open and not yet decided: a supplement notice waits for them."""
     return [code for code, part in parts.items() if part["status"] == "pending"]
+
+
+# -- timers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When the case's timers fall: a task's reminder `reminder_lead_days` working days before
+    it is due (at most halfway through its promised time); its overdue mark when it is due; a
+    supplement request that others have not joined within `supplement_window` goes out alone."""
+
+    calendar: Calendar
+    reminder_lead_days: float = 1.0
+    supplement_window: timedelta = timedelta(minutes=30)
+
+
+def timer(case_id: Any, kind: str, subject: str, at: datetime) -> dict[str, str]:
+    """A timer's id names what it is for and when, so a moved deadline makes a new timer and
+    the old one, when it fires, is recognised as stale."""
+    moment = at.isoformat()
+    return {
+        "id": str(uuid5(UUID(str(case_id)), f"{kind}:{subject}:{moment}")),
+        "kind": kind,
+        "subject": subject,
+        "at": moment,
+    }
+
+
+def task_timers(case_id: Any, department: str, part: dict[str, Any], timing: Timing) -> list[dict[str, str]]:
+    """The yellow reminder and the red overdue mark of an open task."""
+    due = _at(part["due_at"])
+    lead = min(timing.reminder_lead_days, part["promised_days"] / 2)
+    remind = min(timing.calendar.add_working_days(_at(part["opened_at"]), part["promised_days"] - lead), due)
+    subject = f"{department}/{part['task_id']}"
+    return [timer(case_id, "reminder", subject, remind), timer(case_id, "overdue", subject, due)]
+
+
+def supplement_window_timer(case_id: Any, parts: dict[str, dict[str, Any]], timing: Timing) -> dict[str, str] | None:
+    """When requests waiting for the other departments go out anyway: the window after the first."""
+    asked = [_at(part["decided_at"]) for part in parts.values() if part["status"] == "supplement_required"]
+    if not asked:
+        return None
+    return timer(case_id, "supplement-window", "notice", min(asked) + timing.supplement_window)
+
+
+def promise_timer(case_id: Any, code: str, by: str, timing: Timing) -> dict[str, str]:
+    """A promised material is missed once its day has ended in the province's time."""
+    end_of_day = datetime.combine(date.fromisoformat(by) + timedelta(days=1), time(), timing.calendar.zone)
+    return timer(case_id, "promise-missed", code, end_of_day)
+
+
+def _at(moment: str) -> datetime:
+    return datetime.fromisoformat(moment)

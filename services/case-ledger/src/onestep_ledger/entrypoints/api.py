@@ -16,7 +16,7 @@ from onestep_runtime.problems import install_problem_handlers
 
 from ..bootstrap import bootstrap
 from ..settings import LedgerSettings
-from .routes import cases
+from .routes import cases, stats
 
 
 def create_app(settings: LedgerSettings | None = None, **parts: Any) -> FastAPI:
@@ -30,6 +30,8 @@ def create_app(settings: LedgerSettings | None = None, **parts: Any) -> FastAPI:
         loops = {
             "consumer": (ledger.consumer.run, ledger.consumer.stop),
             "relay": (ledger.relay.run, ledger.relay.stop),
+            "deadlines": (ledger.watcher.run, ledger.watcher.stop),
+            "stats": (ledger.stats_follower.run, ledger.stats_follower.stop),
         }
         async with background_loops(ledger.producer, loops):
             yield
@@ -45,4 +47,5 @@ def create_app(settings: LedgerSettings | None = None, **parts: Any) -> FastAPI:
     }
     app.include_router(ops_router(checks))
     app.include_router(cases.router, prefix="/v1")
+    app.include_router(stats.router, prefix="/v1")
     return app

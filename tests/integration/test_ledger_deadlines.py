@@ -1,0 +1,100 @@
+"""The ledger's timers on the real broker and store: a task past its due time gets its yellow
+reminder and red overdue mark once, a supplement request that others do not join in time
+goes out alone, and a restart fires nothing twice. The ledger's clock is moved by the test;
+everything else (Kafka, SQLite, PostgreSQL) is real."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from onestep_contracts import topics
+from onestep_ledger.domain.deadlines import minute_of
+
+from ..kafka_probe import publish, read_all
+from ..scenarios import decided_envelope, submitted_envelope
+from .ledger_client import AUTH, case, running_ledger, wait_for
+
+
+class MovableClock:
+    """The time the ledger fires its timers by: the real time, moved forward by the test."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+
+def published_types(kafka, case_id) -> list[str]:
+    return [e.type for _, e in read_all(kafka.bootstrap_servers, topics.CASES) if e and e.subject == str(case_id)]
+
+
+def timeline(ledger, case_id) -> list[str]:
+    return [e["event"] for e in ledger.get(f"/v1/cases/{case_id}/timeline", headers=AUTH).json()["events"]]
+
+
+def test_a_late_task_is_reminded_and_marked_overdue_once_and_a_fresh_one_is_not(kafka, store_env):
+    group, clock = f"ledger-{uuid.uuid4().hex[:6]}", MovableClock()
+    late, fresh = uuid.uuid4(), uuid.uuid4()
+    a_week_ago = datetime.now(UTC) - timedelta(days=7)  # due four days ago: the ledger was down
+    publish(
+        kafka.bootstrap_servers,
+        topics.APPLICATIONS,
+        [
+            submitted_envelope(late, ["market-regulation"], submitted_at=a_week_ago),
+            submitted_envelope(fresh, ["market-regulation"]),
+        ],
+    )
+    with running_ledger(kafka, store_env, group, clock=clock) as ledger:
+        wait_for(lambda: case(ledger, late) and case(ledger, fresh))
+        clock.ahead = timedelta(minutes=2)  # the minute the late timers were set in has passed
+
+        overdue = wait_for(lambda: (c := case(ledger, late)) and c["departments"][0]["level"] == "red" and c)
+        task = overdue["departments"][0]
+        assert overdue["overdue"] == [
+            {"department": "market-regulation", "task_id": task["task_id"], "due_at": task["due_at"]}
+        ]
+        assert wait_for(lambda: "onestep.task.overdue" in (t := published_types(kafka, late)) and t) == [
+            "onestep.case.opened",
+            "onestep.task.reminder",
+            "onestep.task.overdue",
+        ]
+        assert case(ledger, fresh)["departments"][0]["level"] is None
+
+    clock.ahead = timedelta(minutes=5)
+    with running_ledger(kafka, store_env, group, clock=clock) as ledger:
+        app = ledger.app.state.ledger.app
+        wait_for(lambda: app.swept_until() >= minute_of(clock()) - 1)
+        assert timeline(ledger, late) == ["Opened", "TaskReminded", "TaskOverdue"]
+        assert timeline(ledger, fresh) == ["Opened"]
+
+
+def test_a_supplement_request_goes_out_alone_when_the_window_closes(kafka, store_env):
+    group, clock = f"ledger-{uuid.uuid4().hex[:6]}", MovableClock()
+    case_id = uuid.uuid4()
+    publish(
+        kafka.bootstrap_servers,
+        topics.APPLICATIONS,
+        [submitted_envelope(case_id, ["market-regulation", "fire-rescue"])],
+    )
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    publish(
+        kafka.bootstrap_servers,
+        topics.DECISIONS,
+        [
+            decided_envelope(
+                case_id, "fire-rescue", "supplement_required", missing=["evacuation-plan"], decided_at=an_hour_ago
+            )
+        ],
+    )
+    with running_ledger(kafka, store_env, group, clock=clock) as ledger:
+        waiting = wait_for(lambda: (c := case(ledger, case_id)) and c["version"] >= 2 and c)
+        assert waiting["status"] == "in_review"  # market regulation has not decided: the notice waits
+        clock.ahead = timedelta(minutes=2)
+        notified = wait_for(lambda: (c := case(ledger, case_id)) and c["status"] == "supplement_required" and c)
+        assert notified["supplement_notice"] == [
+            {"department": "fire-rescue", "missing": ["evacuation-plan"], "reason": ""}
+        ]
+        assert notified["clock_stopped_at"] == (an_hour_ago + timedelta(minutes=30)).isoformat()
+        assert wait_for(lambda: "onestep.case.supplement-requested" in published_types(kafka, case_id))

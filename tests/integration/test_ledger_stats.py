@@ -1,0 +1,123 @@
+"""`GET /v1/stats` on the real broker and store: the reform's figures computed from the cases
+the ledger recorded, filtered by item, region, department and period, and not counted twice
+after a restart."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+
+from onestep_contracts import Baseline, topics
+
+from ..kafka_probe import publish
+from ..scenarios import decided_envelope, submitted_envelope
+from .ledger_client import AUTH, case, running_ledger, wait_for
+
+BASELINE = Baseline(procedures=5, documents=20, days=30, visits=5)
+
+
+class Week:
+    """The topic holds every test's cases: this test's fall in a week of their own (before the
+    calendar's listed holidays, so every weekday works), and every query is for that week."""
+
+    def __init__(self) -> None:
+        self.monday = datetime.fromisoformat("2025-12-29T09:00:00+08:00") - timedelta(weeks=random.randrange(1, 2000))
+
+    def day(self, n: float) -> datetime:
+        return self.monday + timedelta(days=n)
+
+    def date(self, n: int) -> str:
+        return self.day(n).date().isoformat()
+
+
+def stats(ledger, week: Week, **query) -> dict:
+    response = ledger.get("/v1/stats", params={"since": week.date(0), "until": week.date(6), **query}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_reform_figures_come_from_the_recorded_cases(kafka, store_env):
+    week = Week()
+    days = week.day
+    approved, rejected, open_elsewhere = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    restaurant = ["market-regulation", "fire-rescue"]
+    publish(
+        kafka.bootstrap_servers,
+        topics.APPLICATIONS,
+        [
+            # accepted in district 430103 for 430102: an inter-region case
+            submitted_envelope(approved, restaurant, submitted_at=week.monday, baseline=BASELINE),
+            submitted_envelope(
+                rejected, restaurant, submitted_at=week.monday, baseline=BASELINE, accepted_region="430102"
+            ),
+            submitted_envelope(
+                open_elsewhere,
+                ["market-regulation"],
+                submitted_at=days(3),
+                item="open-convenience-store",
+                region="430202",
+                accepted_region="430202",
+                baseline=Baseline(procedures=3, documents=10, days=20, visits=3),
+            ),
+        ],
+    )
+    publish(
+        kafka.bootstrap_servers,
+        topics.DECISIONS,
+        [
+            decided_envelope(approved, "market-regulation", decided_at=days(2)),  # due at days(3): on time
+            decided_envelope(approved, "fire-rescue", decided_at=days(4)),  # late
+            decided_envelope(rejected, "market-regulation", "rejected", "no lease", decided_at=days(1)),
+        ],
+    )
+    group = f"ledger-{uuid.uuid4().hex[:6]}"
+    with running_ledger(kafka, store_env, group) as ledger:
+        wait_for(lambda: (c := case(ledger, approved)) and c["status"] == "approved")
+        wait_for(lambda: stats(ledger, week)["cases"]["by_state"].get("approved") == 1)
+        everything = stats(ledger, week)
+        assert everything["cases"] == {
+            "total": 3,
+            "by_state": {"approved": 1, "rejected": 1, "submitted": 1},
+            "inter_region": 1,
+        }
+        assert everything["procedures"] == {"per_case": 1.0, "baseline_per_case": 4.333, "cut": 0.769}
+        assert everything["documents"] == {"per_case": 3.0, "baseline_per_case": 16.667, "cut": 0.82}
+        # four working days (Mon 09:00 to Fri 09:00) and one, against 30 days before the reform
+        assert everything["time"] == {
+            "decided_cases": 2,
+            "within_promise": 2,
+            "working_days": {"per_case": 2.5, "baseline_per_case": 30.0, "cut": 0.917},
+            "promised_days_per_case": 5.0,
+        }
+        assert everything["departments"] == [
+            {"department": "fire-rescue", "decided": 1, "on_time": 0, "on_time_rate": 0.0, "open_overdue": 0},
+            {"department": "market-regulation", "decided": 2, "on_time": 2, "on_time_rate": 1.0, "open_overdue": 1},
+        ]
+
+        city = stats(ledger, week, region="4301")
+        assert city["cases"]["total"] == 2 and city["filters"]["region"] == "4301"
+        assert stats(ledger, week, item="open-convenience-store")["cases"]["by_state"] == {"submitted": 1}
+        fire = stats(ledger, week, department="fire-rescue")
+        assert fire["cases"]["total"] == 2
+        assert [d["department"] for d in fire["departments"]] == ["fire-rescue"]
+        assert stats(ledger, week, since=week.date(1))["cases"]["total"] == 1
+        assert stats(ledger, week, since=week.date(-7), until=week.date(-1))["cases"] == {
+            "total": 0,
+            "by_state": {},
+            "inter_region": 0,
+        }
+
+        bad = ledger.get("/v1/stats", params={"region": "43x", "since": "soon"}, headers=AUTH)
+        assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+        assert {error["pointer"] for error in bad.json()["errors"]} == {"query/region", "query/since"}
+        backwards = ledger.get("/v1/stats", params={"since": "2026-12-01", "until": "2026-11-01"}, headers=AUTH)
+        assert backwards.status_code == 422
+        assert ledger.get("/v1/stats").status_code == 401
+
+    with running_ledger(kafka, store_env, group) as ledger:  # resumes from the stored position
+        app = ledger.app.state.ledger
+        notifications = app.app.recorder.max_notification_id()
+        wait_for(lambda: app.stats.view.max_tracking_id("stats") == notifications)
+        assert stats(ledger, week)["cases"] == everything["cases"]
+        assert stats(ledger, week)["departments"] == everything["departments"]
