@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
+
+from .intake_client import intake_client
 
 CIPHER_KEY = "4hOI4gsS2PsZh8E6GZdOzlAXjZcK3DyX6ZB9aTGBTdk="
 
@@ -20,3 +24,11 @@ def store_env(request, tmp_path) -> dict[str, str]:
         cluster.create_database(name)
         env = cluster.eventsourcing_env(name)
     return {**env, "CIPHER_KEY": CIPHER_KEY}
+
+
+@pytest.fixture
+def intake(kafka, tmp_path) -> Iterator[TestClient]:
+    """intake on the real broker, with the restaurant's materials uploaded."""
+    client = intake_client(tmp_path, kafka.bootstrap_servers)
+    yield client
+    client.__exit__(None, None, None)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,45 +11,8 @@ from onestep_intake.settings import IntakeSettings
 from onestep_local.kafka_broker import free_port
 
 from ..kafka_probe import end_offsets, read_all
-from ..scenarios import RESTAURANT_MATERIALS, material_bytes, new_key, restaurant_application
-
-KEY = "intake-test-key"
-AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-def intake_client(tmp_path, bootstrap: str, *, wait_ready: bool = True) -> TestClient:
-    settings = IntakeSettings(
-        kafka_bootstrap_servers=bootstrap,
-        portal_keys={"portal-a": KEY},
-        materials_dir=tmp_path / "materials",
-        publish_timeout_s=2,
-    )
-    client = TestClient(create_app(settings))
-    client.__enter__()
-    for code in RESTAURANT_MATERIALS:
-        client.post("/v1/materials", headers=AUTH, files={"file": (code, material_bytes(code))})
-    deadline = time.monotonic() + 30
-    while wait_ready and client.get("/readyz").status_code != 200:
-        assert time.monotonic() < deadline, client.get("/readyz").json()
-        time.sleep(0.2)
-    return client
-
-
-@pytest.fixture
-def intake(kafka, tmp_path) -> Iterator[TestClient]:
-    client = intake_client(tmp_path, kafka.bootstrap_servers)
-    yield client
-    client.__exit__(None, None, None)
-
-
-def submit(client: TestClient, body, *, key: str | None = None, headers: dict | None = None):
-    return client.post(
-        "/v1/applications", json=body, headers={**AUTH, "Idempotency-Key": key or new_key(), **(headers or {})}
-    )
-
-
-def pointers(response) -> list[str]:
-    return [error["pointer"] for error in response.json()["errors"]]
+from ..scenarios import new_key, restaurant_application
+from .intake_client import AUTH, KEY, intake_client, pointers, submit
 
 
 def test_the_catalogue_lists_its_items_with_their_unified_forms(intake):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,6 +58,14 @@ def request_fingerprint(body: dict[str, Any]) -> str:
 def case_id_for(portal: str, idempotency_key: str) -> UUID:
     """The same portal and Idempotency-Key always name the same case, on any intake instance."""
     return UUID(deterministic_id("case", portal, idempotency_key))
+
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _file_hash(material: Any) -> str | None:
+    sha256 = material.get("sha256") if isinstance(material, dict) else None
+    return sha256 if isinstance(sha256, str) and SHA256.fullmatch(sha256) else None
 
 
 def shape_problems(model: type[BaseModel], body: Any) -> tuple[Any, list[tuple[str, str]]]:
@@ -112,11 +121,12 @@ class IntakeService:
     async def supply(self, case_id: UUID, body: Any, *, portal: str) -> None:
         """Publishes the applicant's supplement; the ledger matches it to what the case awaits."""
         request, problems = shape_problems(SupplyMaterials, body)
-        if request is not None:
-            given = [material.model_dump() for material in request.materials]
+        # Files are looked for even when the body's shape is wrong, so that every problem is listed.
+        given = body.get("materials") if isinstance(body, dict) else None
+        if isinstance(given, list):
             problems += await asyncio.to_thread(self._stored_problems, given)
-            if not request.materials and not request.answers:
-                problems.append(("#", "give at least one material or answer"))
+        if request is not None and not request.materials and not request.answers:
+            problems.append(("#", "give at least one material or answer"))
         if problems:
             raise ApplicationInvalid(problems)
         event = SupplementProvided(
@@ -139,12 +149,14 @@ class IntakeService:
         )
         await self._publisher.publish(envelope(event, source=SOURCE, id=deterministic_id(case_id, "withdrawal")))
 
-    def _stored_problems(self, materials: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        stored = self._blobs.stored({m.get("sha256") for m in materials if m.get("sha256")})
+    def _stored_problems(self, materials: list[Any]) -> list[tuple[str, str]]:
+        """The well-formed file references among `materials` that name no uploaded file."""
+        hashes = [_file_hash(material) for material in materials]
+        stored = self._blobs.stored({sha256 for sha256 in hashes if sha256})
         return [
             (f"#/materials/{index}/sha256", "no uploaded file has this sha256; POST it to /v1/materials first")
-            for index, material in enumerate(materials)
-            if material.get("sha256") and material["sha256"] not in stored
+            for index, sha256 in enumerate(hashes)
+            if sha256 and sha256 not in stored
         ]
 
     def _check(
