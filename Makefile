@@ -8,13 +8,17 @@ BIN := $(VENV)/bin
 LOCAL_PACKAGES := libs/contracts libs/runtime deploy/local services/intake services/case-ledger services/department-gateway services/notify
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: up test unit integration e2e env jars lint format lock schemas clean
+.PHONY: up test unit integration e2e simulate env jars lint format lock schemas clean
 
 up: env jars
 	$(BIN)/onestep-up
 
 test: env jars lint
 	$(BIN)/python -m pytest tests
+
+# Many applicants through the system `make up` runs (in another terminal); ARGS="--cases 1000" etc.
+simulate: env
+	$(BIN)/onestep-simulate $(ARGS)
 
 unit: env
 	$(BIN)/python -m pytest tests/unit

@@ -137,3 +137,17 @@ def test_another_portal_cannot_withdraw_or_supplement_the_case():
     case.supply(supplement("x", hours=1, portal="portal-b"), "s1", CALENDAR)
     assert event_names(case)[-2:] == ["WithdrawalRefused", "SupplementRefused"]
     assert case.status == "submitted"
+
+
+def test_a_promised_material_given_while_a_notice_is_pending_is_kept_and_the_notice_stays():
+    promise = {"code": "food-safety-plan", "by": "2026-12-20"}
+    case = Case.open(uuid4(), application("market", "fire", promises=[promise]), "a1")
+    decide(case, "market", hours=1)
+    decide(case, "fire", "supplement_required", missing=["evacuation-plan"], hours=2)
+    case.supply(supplement("food-safety-plan", hours=3), "s1", CALENDAR)
+    assert event_names(case)[-1] == "SupplementProvided"
+    assert case.status == "supplement_required" and case.clock_stopped_at == at(2)
+    assert case.outstanding_promises == []
+    case.supply(supplement("evacuation-plan", hours=4), "s2", CALENDAR)
+    decide(case, "fire", hours=5)
+    assert case.status == "approved"

@@ -66,3 +66,14 @@ def test_a_dockerfile_copies_only_what_exists_and_runs_a_declared_command(docker
     [port] = re.findall(r"^EXPOSE (\d+)", text, flags=re.MULTILINE)
     prefix = re.search(r"^ENV (\w+)_HOST=", text, flags=re.MULTILINE).group(1) + "_"
     assert SETTINGS[prefix].model_fields["port"].default == int(port)
+
+
+def test_every_process_of_make_up_listens_on_a_port_of_its_own():
+    from onestep_local.up import environment, procfile
+
+    var = Path("/tmp/onestep-var")
+    departments = sorted(load_catalogue(REPO / "catalogue").departments)
+    text = procfile(var, departments) + " ".join(f"{k}={v}" for k, v in environment(var).items())
+    ports = re.findall(r"(?:PORT=|--port )(\d+)", text)
+    assert len(ports) == len(set(ports)), sorted(ports)
+    assert len(ports) >= len(departments) + 4  # intake, ledger, notify, the webhook sink, the gateways

@@ -12,6 +12,7 @@ import base64
 import contextlib
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -33,10 +34,25 @@ class BrokerError(RuntimeError):
     pass
 
 
+# Below Linux's ephemeral range (32768-60999), so an outgoing connection's source port
+# never takes a port handed out here before its service binds it.
+_PORTS = range(20000, 32000)
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port nothing listens on, not handed out before by this process."""
+    while True:
+        port = random.choice(_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
 
 
 def ensure_jars() -> None:

@@ -22,7 +22,7 @@ DEV_KEY = "dev-portal-key-change-me"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-change-me"
 DEV_CIPHER_KEY = "Gd7yJ1m1c0cVx3qS2cBz5m0T8bYc2r1yq7Zt1xg2b3E="  # development only; set your own in production
 KAFKA = "127.0.0.1:9092"
-PORTS = {"intake": 8081, "ledger": 8082, "notify": 8083, "webhook": 8099}
+PORTS = {"intake": 8081, "ledger": 8082, "notify": 8083, "webhook": 8089}
 FIRST_GATEWAY_PORT = 8090
 SAMPLE_MATERIALS = ["applicant-identity", "premises-proof", "food-safety-plan"]
 
@@ -92,6 +92,7 @@ def welcome(departments: list[str]) -> str:
             "seats": 30,
             "floor_area_m2": 80,
             "has_outdoor_sign": False,
+            "sells_tobacco": False,
             "food_categories": ["hot_meals"],
         },
         "materials": materials,

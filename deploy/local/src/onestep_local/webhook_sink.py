@@ -28,7 +28,7 @@ def serve(port: int, secret: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="onestep-webhook-sink")
-    parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--secret", required=True)
     args = parser.parse_args()
     serve(args.port, args.secret)

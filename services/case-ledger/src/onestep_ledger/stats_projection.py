@@ -72,9 +72,14 @@ class StatsProjection:
             sql.run(
                 "UPDATE stats_cases SET procedures = procedures + 1, documents = documents + :files,"
                 " paused_s = paused_s + :paused_s,"
-                " status = CASE WHEN status = 'supplement_required' THEN 'in_review' ELSE status END"
-                " WHERE case_id = :case_id",
-                {"files": files, "paused_s": event.paused_s, "case_id": case_id},
+                " status = CASE WHEN status = 'supplement_required' AND :answers_notice = 1 THEN 'in_review'"
+                " ELSE status END WHERE case_id = :case_id",
+                {
+                    "files": files,
+                    "paused_s": event.paused_s,
+                    "answers_notice": int(getattr(event, "answers_notice", True)),
+                    "case_id": case_id,
+                },
             )
         elif isinstance(event, Case.AwaitingPromisedMaterials):
             _set_status(sql, case_id, "awaiting_promised_materials")

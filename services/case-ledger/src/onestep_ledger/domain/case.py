@@ -105,7 +105,7 @@ class Case(Aggregate):
             self._supplement_refused(event_id, refusal)
             return
         now = supplement["supplied_at"]
-        if self.status == "supplement_required":
+        if self._answers_notice(supplement):
             paused = calendar.working_time_between(_at(self.clock_stopped_at), _at(now))
             shifted = {
                 code: calendar.add_working_time(_at(part["due_at"]), paused).isoformat()
@@ -117,8 +117,8 @@ class Case(Aggregate):
             for request in self.notice_answered:
                 self._open_task(request["department"], now, calendar, reason="supplement provided")
             self._send_notice_when_all_answered(now)
-        else:
-            self._supplement_provided(supplement, event_id, self.due_at, {}, 0.0)
+        else:  # promised materials, given whenever they are ready: a pending notice stays pending
+            self._supplement_provided(supplement, event_id, self.due_at, {}, 0.0, answers_notice=False)
         self._approve_when_complete()
 
     def withdraw(self, request: dict[str, Any], event_id: str) -> None:
@@ -200,13 +200,19 @@ class Case(Aggregate):
             return "no such case for this portal"
         if self.status in FINAL_STATES:
             return f"the case is already {self.status}"
+        given = {material["code"] for material in supplement.get("materials", [])}
+        if self._answers_notice(supplement) or given & set(self.outstanding_promises):
+            return None
         if self.status == "supplement_required":
             missing = rules.still_missing(self.notice, supplement.get("materials", []), supplement.get("answers", {}))
-            return f"the supplement does not give {missing}; nothing was applied" if missing else None
-        given = {material["code"] for material in supplement.get("materials", [])}
-        if not given & set(self.outstanding_promises):
-            return "the case is not waiting for a supplement or a promised material"
-        return None
+            return f"the supplement does not give {missing}; nothing was applied"
+        return "the case is not waiting for a supplement or a promised material"
+
+    def _answers_notice(self, supplement: dict[str, Any]) -> bool:
+        """Whether the supplement gives everything the pending notice asked for."""
+        return self.status == "supplement_required" and not rules.still_missing(
+            self.notice, supplement.get("materials", []), supplement.get("answers", {})
+        )
 
     # -- steps ------------------------------------------------------------------------
 
@@ -347,7 +353,13 @@ class Case(Aggregate):
 
     @event("SupplementProvided")
     def _supplement_provided(
-        self, supplement: dict[str, Any], event_id: str, due_at: str, shifted: dict[str, str], paused_s: float
+        self,
+        supplement: dict[str, Any],
+        event_id: str,
+        due_at: str,
+        shifted: dict[str, str],
+        paused_s: float,
+        answers_notice: bool = True,
     ) -> None:
         self.applied_event_ids.append(event_id)
         self.materials = rules.merge_materials(self.materials, supplement.get("materials", []))
@@ -355,7 +367,7 @@ class Case(Aggregate):
         for material in supplement.get("materials", []):
             if material["code"] in self.promises and self.promises[material["code"]]["supplied_at"] is None:
                 self.promises[material["code"]]["supplied_at"] = supplement["supplied_at"]
-        if self.status == "supplement_required":
+        if answers_notice and self.status == "supplement_required":
             for request in self.notice:
                 self.departments[request["department"]]["status"] = "answered"
             self.status = "in_review"

@@ -1,0 +1,1 @@
+"""`onestep-simulate`: applicants and their cases driven through the running system."""
