@@ -61,6 +61,10 @@ def test_a_late_task_is_reminded_and_marked_overdue_once_and_a_fresh_one_is_not(
             "onestep.task.overdue",
         ]
         assert case(ledger, fresh)["departments"][0]["level"] is None
+        checks = ledger.get("/readyz").json()["checks"]
+        assert checks["deadlines"]["detail"].startswith("timers fired up to")
+        assert checks["statistics"]["ok"]
+        assert "onestep_ledger_timer_events_total" in ledger.get("/metrics").text
 
     clock.ahead = timedelta(minutes=5)
     with running_ledger(kafka, store_env, group, clock=clock) as ledger:

@@ -7,10 +7,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
+
+from prometheus_client import Counter, Gauge
 
 from .application import CaseLedger
 
 log = logging.getLogger(__name__)
+
+FIRED = Counter("onestep_ledger_timer_events_total", "Case events made by timers (reminders, overdue marks, ...)")
+LAG = Gauge("onestep_ledger_deadline_lag_seconds", "How far the last swept minute is behind the clock")
 
 
 class DeadlineWatcher:
@@ -23,11 +29,20 @@ class DeadlineWatcher:
     def stop(self) -> None:
         self._stopping.set()
 
+    async def position(self) -> tuple[datetime, float]:
+        """The end of the last swept minute, and how many seconds the clock is past it."""
+        swept = await asyncio.to_thread(self._app.swept_until)
+        end = datetime.fromtimestamp((swept + 1) * 60, UTC)
+        return end, (self._app.clock() - end).total_seconds()
+
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:
-                if await asyncio.to_thread(self._app.sweep, self._app.clock()):
+                made = await asyncio.to_thread(self._app.sweep, self._app.clock())
+                if made:
+                    FIRED.inc(made)
                     self._on_fired()  # the relay publishes the new case events now
+                LAG.set((await self.position())[1])
             except Exception as exc:  # the store is down: the same minutes are swept next time
                 log.warning("deadline sweep failed: %r; retrying in %.1fs", exc, self._interval_s)
             with contextlib.suppress(TimeoutError):

@@ -165,14 +165,12 @@ class Case(Aggregate):
             timer
             for department, part in self.departments.items()
             if part["status"] == "pending"
-            for timer in rules.task_timers(self.id, department, part, timing)
+            for timer in rules.task_timers(department, part, timing)
         ]
         if self.status != "supplement_required" and rules.undecided(self.departments):
-            window = rules.supplement_window_timer(self.id, self.departments, timing)
+            window = rules.supplement_window_timer(self.departments, timing)
             timers += [window] if window else []
-        timers += [
-            rules.promise_timer(self.id, code, self.promises[code]["by"], timing) for code in self.outstanding_promises
-        ]
+        timers += [rules.promise_timer(code, self.promises[code]["by"], timing) for code in self.outstanding_promises]
         return [timer for timer in timers if timer["id"] not in self.fired_timers]
 
     @property

@@ -99,39 +99,34 @@ class Timing:
     supplement_window: timedelta = timedelta(minutes=30)
 
 
-def timer(case_id: Any, kind: str, subject: str, at: datetime) -> dict[str, str]:
-    """A timer's id names what it is for and when, so a moved deadline makes a new timer and
-    the old one, when it fires, is recognised as stale."""
+def timer(kind: str, subject: str, at: datetime) -> dict[str, str]:
+    """A timer's id (unique within its case) names what it is for and when, so a moved deadline
+    makes a new timer and the old one, when it fires, is recognised as stale."""
     moment = at.isoformat()
-    return {
-        "id": str(uuid5(UUID(str(case_id)), f"{kind}:{subject}:{moment}")),
-        "kind": kind,
-        "subject": subject,
-        "at": moment,
-    }
+    return {"id": f"{kind}:{subject}@{moment}", "kind": kind, "subject": subject, "at": moment}
 
 
-def task_timers(case_id: Any, department: str, part: dict[str, Any], timing: Timing) -> list[dict[str, str]]:
+def task_timers(department: str, part: dict[str, Any], timing: Timing) -> list[dict[str, str]]:
     """The yellow reminder and the red overdue mark of an open task."""
     due = _at(part["due_at"])
     lead = min(timing.reminder_lead_days, part["promised_days"] / 2)
     remind = min(timing.calendar.add_working_days(_at(part["opened_at"]), part["promised_days"] - lead), due)
     subject = f"{department}/{part['task_id']}"
-    return [timer(case_id, "reminder", subject, remind), timer(case_id, "overdue", subject, due)]
+    return [timer("reminder", subject, remind), timer("overdue", subject, due)]
 
 
-def supplement_window_timer(case_id: Any, parts: dict[str, dict[str, Any]], timing: Timing) -> dict[str, str] | None:
+def supplement_window_timer(parts: dict[str, dict[str, Any]], timing: Timing) -> dict[str, str] | None:
     """When requests waiting for the other departments go out anyway: the window after the first."""
     asked = [_at(part["decided_at"]) for part in parts.values() if part["status"] == "supplement_required"]
     if not asked:
         return None
-    return timer(case_id, "supplement-window", "notice", min(asked) + timing.supplement_window)
+    return timer("supplement-window", "notice", min(asked) + timing.supplement_window)
 
 
-def promise_timer(case_id: Any, code: str, by: str, timing: Timing) -> dict[str, str]:
+def promise_timer(code: str, by: str, timing: Timing) -> dict[str, str]:
     """A promised material is missed once its day has ended in the province's time."""
     end_of_day = datetime.combine(date.fromisoformat(by) + timedelta(days=1), time(), timing.calendar.zone)
-    return timer(case_id, "promise-missed", code, end_of_day)
+    return timer("promise-missed", code, end_of_day)
 
 
 def _at(moment: str) -> datetime:

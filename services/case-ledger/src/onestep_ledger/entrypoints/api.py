@@ -41,9 +41,15 @@ def create_app(settings: LedgerSettings | None = None, **parts: Any) -> FastAPI:
     app.state.authenticate_portal = portal_authenticator(settings.portal_keys)
     install_problem_handlers(app)
 
+    async def deadlines_check() -> tuple[bool, str]:
+        swept_to, lag_s = await app.state.ledger.watcher.position()
+        return True, f"timers fired up to {swept_to.isoformat()} ({lag_s:.0f}s behind the clock)"
+
     checks = {
         "kafka": consumer_check(lambda: app.state.ledger.consumer),
         "store": follower_check(lambda: app.state.ledger.relay),
+        "statistics": follower_check(lambda: app.state.ledger.stats_follower),
+        "deadlines": deadlines_check,
     }
     app.include_router(ops_router(checks))
     app.include_router(cases.router, prefix="/v1")
