@@ -79,6 +79,8 @@ def test_the_reform_figures_come_from_the_recorded_cases(kafka, store_env):
         assert everything["cases"] == {
             "total": 3,
             "by_state": {"approved": 1, "rejected": 1, "submitted": 1},
+            "by_item": {"open-convenience-store": 1, "open-restaurant": 2},
+            "by_region": {"430102": 2, "430202": 1},
             "inter_region": 1,
         }
         assert everything["procedures"] == {"per_case": 1.0, "baseline_per_case": 4.333, "cut": 0.769}
@@ -91,8 +93,22 @@ def test_the_reform_figures_come_from_the_recorded_cases(kafka, store_env):
             "promised_days_per_case": 5.0,
         }
         assert everything["departments"] == [
-            {"department": "fire-rescue", "decided": 1, "on_time": 0, "on_time_rate": 0.0, "open_overdue": 0},
-            {"department": "market-regulation", "decided": 2, "on_time": 2, "on_time_rate": 1.0, "open_overdue": 1},
+            {
+                "department": "fire-rescue",
+                "cases": 2,
+                "decided": 1,
+                "on_time": 0,
+                "on_time_rate": 0.0,
+                "open_overdue": 0,
+            },
+            {
+                "department": "market-regulation",
+                "cases": 3,
+                "decided": 2,
+                "on_time": 2,
+                "on_time_rate": 1.0,
+                "open_overdue": 1,
+            },
         ]
 
         city = stats(ledger, week, region="4301")
@@ -105,6 +121,8 @@ def test_the_reform_figures_come_from_the_recorded_cases(kafka, store_env):
         assert stats(ledger, week, since=week.date(-7), until=week.date(-1))["cases"] == {
             "total": 0,
             "by_state": {},
+            "by_item": {},
+            "by_region": {},
             "inter_region": 0,
         }
 

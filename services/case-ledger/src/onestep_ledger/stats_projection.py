@@ -180,10 +180,12 @@ def report(
         params["department"] = department
     cases = " FROM stats_cases c WHERE " + " AND ".join(where)
 
-    by_state = {
-        row["status"]: row["n"]
-        for row in view.read("SELECT c.status, COUNT(*) AS n" + cases + " GROUP BY c.status", params)
-    }
+    def counted_by(column: str) -> dict[str, int]:
+        rows = view.read(
+            f"SELECT c.{column} AS k, COUNT(*) AS n" + cases + f" GROUP BY c.{column} ORDER BY c.{column}", params
+        )
+        return {row["k"]: row["n"] for row in rows}
+
     totals = view.read(
         "SELECT COUNT(*) AS n, SUM(CASE WHEN c.region <> c.accepted_region THEN 1 ELSE 0 END) AS inter_region,"
         " AVG(c.procedures) AS procedures, AVG(c.baseline_procedures) AS baseline_procedures,"
@@ -199,7 +201,8 @@ def report(
     )[0]
     task_filter = " AND t.department = :department" if department else ""
     departments = view.read(
-        "SELECT t.department, SUM(CASE WHEN t.decided_at IS NOT NULL THEN 1 ELSE 0 END) AS decided,"
+        "SELECT t.department, COUNT(DISTINCT t.case_id) AS cases,"
+        " SUM(CASE WHEN t.decided_at IS NOT NULL THEN 1 ELSE 0 END) AS decided,"
         " SUM(CASE WHEN t.on_time = 1 THEN 1 ELSE 0 END) AS on_time,"
         " SUM(CASE WHEN t.status = 'pending' AND t.due_at < :now THEN 1 ELSE 0 END) AS open_overdue"
         " FROM stats_tasks t JOIN stats_cases c ON c.case_id = t.case_id WHERE "
@@ -210,7 +213,13 @@ def report(
     )
     return {
         "filters": {"item": item, "region": region, "department": department, "since": since, "until": until},
-        "cases": {"total": totals["n"], "by_state": by_state, "inter_region": totals["inter_region"] or 0},
+        "cases": {
+            "total": totals["n"],
+            "by_state": counted_by("status"),
+            "by_item": counted_by("item"),
+            "by_region": counted_by("region"),
+            "inter_region": totals["inter_region"] or 0,
+        },
         "procedures": _against_baseline(totals["procedures"], totals["baseline_procedures"]),
         "documents": _against_baseline(totals["documents"], totals["baseline_documents"]),
         "time": {
@@ -222,6 +231,7 @@ def report(
         "departments": [
             {
                 "department": row["department"],
+                "cases": row["cases"],
                 "decided": row["decided"],
                 "on_time": row["on_time"],
                 "on_time_rate": _round(row["on_time"] / row["decided"]) if row["decided"] else None,
