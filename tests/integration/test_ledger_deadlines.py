@@ -8,6 +8,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from onestep_contracts import topics
 from onestep_ledger.domain.deadlines import minute_of
 
@@ -102,3 +104,39 @@ def test_a_supplement_request_goes_out_alone_when_the_window_closes(kafka, store
         ]
         assert notified["clock_stopped_at"] == (an_hour_ago + timedelta(minutes=30)).isoformat()
         assert wait_for(lambda: "onestep.case.supplement-requested" in published_types(kafka, case_id))
+
+
+def test_a_batch_that_meets_a_concurrent_write_is_applied_again_not_skipped(store_env):
+    """Two ledger instances on one store: one fires a case's timers while the other applies a
+    decision to the same case. The loser's batch is not mistaken for one already applied."""
+    from onestep_contracts.calendar import WorkingCalendar
+    from onestep_ledger.application import CaseLedger
+    from onestep_ledger.domain.case_rules import Timing
+    from onestep_runtime.consumer import ConcurrentWrite
+
+    case_id, clock = uuid.uuid4(), MovableClock()
+    timing = Timing(WorkingCalendar())
+    applying = CaseLedger(env=store_env, timing=timing, clock=clock)
+    sweeping = CaseLedger(env=store_env, timing=timing, clock=clock)
+    a_week_ago = datetime.now(UTC) - timedelta(days=7)
+    applying.apply_batch(
+        "applications", 0, [submitted_envelope(case_id, ["market-regulation"], submitted_at=a_week_ago)], 0
+    )
+    decision = [decided_envelope(case_id, "market-regulation")]
+
+    class SweptMeanwhile(CaseLedger):
+        name = CaseLedger.name  # the same tables (PostgreSQL names them after the application)
+
+        def finish_batch(self, processing):
+            super().finish_batch(processing)
+            clock.ahead = timedelta(minutes=2)
+            assert sweeping.sweep(clock()) == 2  # the reminder and the overdue mark, saved first
+
+    racing = SweptMeanwhile(env=store_env, timing=timing, clock=clock)
+    with pytest.raises(ConcurrentWrite):
+        racing.apply_batch("decisions", 0, decision, 0)
+    assert racing.stored_position("decisions", 0) is None
+    assert applying.apply_batch("decisions", 0, decision, 0)  # the consumer's retry
+    events = [type(e).__name__ for e in applying.repository.event_store.get(case_id)]
+    assert events == ["Opened", "TaskReminded", "TaskOverdue", "DepartmentDecided", "Approved"]
+    assert applying.apply_batch("decisions", 0, decision, 0) is False  # and now it was applied

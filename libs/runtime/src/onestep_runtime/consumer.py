@@ -31,8 +31,15 @@ log = logging.getLogger(__name__)
 CONSUMED = Counter("onestep_consumed_total", "Records consumed", ["service", "topic"])
 RETRIED_BATCHES = Counter("onestep_batch_retries_total", "Batches retried after a transient failure", ["service"])
 
-# Failures of a peer (database, broker) that retrying the same batch can overcome.
-TRANSIENT = (OperationalError, InterfaceError, KafkaError, OSError, asyncio.TimeoutError)
+
+class ConcurrentWrite(Exception):
+    """An aggregate the batch changed was saved elsewhere meanwhile (e.g. by a timer); applying
+    the batch again starts from the aggregate as it now is."""
+
+
+# Failures that retrying the same batch can overcome: a peer (database, broker) down, or a
+# concurrent write.
+TRANSIENT = (OperationalError, InterfaceError, KafkaError, OSError, asyncio.TimeoutError, ConcurrentWrite)
 
 
 @dataclass(frozen=True)

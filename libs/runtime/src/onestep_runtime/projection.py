@@ -17,7 +17,7 @@ from eventsourcing.projection import EventSourcedProjection
 
 from onestep_contracts import Envelope
 
-from .consumer import position_name
+from .consumer import ConcurrentWrite, position_name
 
 
 class BatchProjection(EventSourcedProjection[UUID]):
@@ -38,8 +38,12 @@ class BatchProjection(EventSourcedProjection[UUID]):
         with self.processing_lock:
             try:
                 recordings = self._record(processing)
-            except IntegrityError:
-                return False
+            except IntegrityError as exc:
+                tracking = processing.tracking
+                recorded = self.recorder.max_tracking_id(tracking.application_name) if tracking else None
+                if recorded is not None and recorded >= tracking.notification_id:
+                    return False
+                raise ConcurrentWrite(f"{tracking}: an aggregate was saved meanwhile") from exc
         self._take_snapshots(processing)
         self._notify(recordings)
         return True
