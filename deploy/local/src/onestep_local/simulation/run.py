@@ -150,7 +150,8 @@ def _print(report: Report) -> None:
         print(f"  refused by intake: {problems}")
     if not stats:
         return
-    print(f"\nThe ledger's figures for the run's days (GET /v1/stats?{stats['filters']}):")
+    query = "&".join(f"{name}={value}" for name, value in stats["filters"].items() if value)
+    print(f"\nThe ledger's figures for the run's days and regions (GET /v1/stats?{query}):")
     print(
         f"  cases {stats['cases']['total']} {stats['cases']['by_state']}, inter-region {stats['cases']['inter_region']}"
     )
