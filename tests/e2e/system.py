@@ -135,6 +135,8 @@ class System:
                 "onestep_gateway.entrypoints.main",
                 free_port(),
                 {
+                    **store,
+                    "SQLITE_DBNAME": str(home / f"gateway-{department}.sqlite"),
                     "GATEWAY_DEPARTMENT": department,
                     "GATEWAY_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
                     "GATEWAY_CONSUMER_GROUP": f"department-gateway.{department}.{run_id}",

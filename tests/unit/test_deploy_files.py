@@ -51,8 +51,12 @@ def test_every_catalogue_department_has_a_gateway_and_a_rules_config():
         if "GATEWAY_DEPARTMENT" in s.get("environment", {})
     }
     assert served == set(departments)
+    databases = set(re.findall(r"CREATE DATABASE (\w+);", (REPO / "deploy/postgres/init.sql").read_text()))
     for department in departments:
         assert (REPO / "deploy/departments" / f"{department}.yaml").is_file()
+    for name, service in COMPOSE["services"].items():
+        if "GATEWAY_DEPARTMENT" in service.get("environment", {}):
+            assert service["environment"]["POSTGRES_DBNAME"] in databases, f"{name}: its task record has no database"
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.parent.name)

@@ -66,7 +66,8 @@ def procfile(var: Path, departments: list[str]) -> str:
     for offset, department in enumerate(departments):
         port = FIRST_GATEWAY_PORT + offset
         lines.append(
-            f"{department}: {wait} env GATEWAY_DEPARTMENT={department} GATEWAY_PORT={port} onestep-department-gateway"
+            f"{department}: {wait} env GATEWAY_DEPARTMENT={department} GATEWAY_PORT={port}"
+            f" SQLITE_DBNAME={var / f'gateway-{department}.sqlite'} onestep-department-gateway"
         )
     return "\n".join(lines) + "\n"
 

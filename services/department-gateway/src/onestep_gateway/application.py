@@ -1,99 +1,47 @@
-"""A department's gateway: takes its tasks from submitted applications, lets its adapter
-decide, and publishes the decision."""
+"""A department's gateway keeps its own record of tasks: each task read from Kafka is recorded
+with the Kafka position in one transaction, handed to the adapter from that record, and its
+decision published from it (outbox). A task received is never forgotten across restarts, and
+a decision made is published once (a re-publication keeps its event id)."""
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
 
-from aiokafka import AIOKafkaProducer
-from prometheus_client import Counter
+from eventsourcing.application import ProcessingEvent
 
-from onestep_contracts import (
-    ApplicationSubmitted,
-    DepartmentDecided,
-    Envelope,
-    TaskCancelled,
-    TaskOpened,
-    deterministic_id,
-    envelope,
-    task_id_for,
-    topics,
-)
-from onestep_contracts.adapters import Decision, DepartmentAdapter, Task
-from onestep_runtime.kafka import publish
+from onestep_contracts import ApplicationSubmitted, Envelope, TaskCancelled, TaskOpened
+from onestep_runtime.projection import BatchProjection
 
-from .domain.tasks import route_step_for
-
-TASKS = Counter("onestep_gateway_tasks_total", "Tasks received", ["department"])
-CANCELLED = Counter("onestep_gateway_tasks_cancelled_total", "Tasks cancelled by the case", ["department"])
-DECISIONS = Counter("onestep_gateway_decisions_total", "Decisions published", ["department", "outcome"])
+from .domain.task import DepartmentTask
+from .domain.tasks import task_for
 
 
-class DepartmentGateway:
-    def __init__(self, department: str, adapter: DepartmentAdapter, producer: AIOKafkaProducer):
+class DepartmentTasks(BatchProjection):
+    def __init__(self, *args: Any, department: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
         self.department = department
-        self.adapter = adapter
-        self._producer = producer
-        self._source = f"onestep/department-gateway/{department}"
 
-    def task_for(self, event: ApplicationSubmitted | TaskOpened) -> Task | None:
-        """This department's task in the event: a first task with nothing to wait for comes with
-        the application; a task that waited for licences, or a new round, comes from the ledger."""
-        if isinstance(event, TaskOpened):
-            if event.department != self.department:
-                return None
-            return Task(**event.model_dump(exclude={"case_id", "opened_at"}), case_id=str(event.case_id))
-        step = route_step_for([step.model_dump() for step in event.route], self.department)
-        if step is None or step["needs"]:
-            return None
-        return Task(
-            task_id=task_id_for(event.case_id, self.department),
-            case_id=str(event.case_id),
-            department=self.department,
-            item=event.item,
-            item_version=event.item_version,
-            region=event.region,
-            accepted_region=event.accepted_region,
-            form=event.form,
-            materials=event.materials,
-            approvals=step["approvals"],
-            due_at=step["due_at"],
-        )
+    def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
+        event = envelope.event
+        if isinstance(event, TaskCancelled):
+            if event.department == self.department:
+                self._cancel(event, processing)
+            return
+        if not isinstance(event, ApplicationSubmitted | TaskOpened):
+            return
+        task = task_for(event, self.department)
+        if task is None or self.aggregate_in_batch(processing, UUID(task["task_id"])) is not None:
+            return  # not this department's, or read before (a repeat, or cancelled before it came)
+        processing.collect_events(DepartmentTask.receive(task))
 
-    async def handle(self, envelopes: list[Envelope]) -> None:
-        """Hands each of this department's tasks to the adapter; returns once every
-        decision made is acknowledged by the broker."""
-        deliveries = []
-        for incoming in envelopes:
-            if isinstance(incoming.event, TaskCancelled) and incoming.event.department == self.department:
-                CANCELLED.labels(self.department).inc()
-                await self.adapter.cancel(incoming.event.task_id, incoming.event.reason)
-                continue
-            if not isinstance(incoming.event, ApplicationSubmitted | TaskOpened):
-                continue
-            task = self.task_for(incoming.event)
-            if task is None:
-                continue
-            TASKS.labels(self.department).inc()
-            decision = await self.adapter.submit(task)
-            if decision is not None:
-                deliveries.append(await self._publish(task, decision))
-        await asyncio.gather(*deliveries)
+    def _cancel(self, event: TaskCancelled, processing: ProcessingEvent[UUID]) -> None:
+        task: DepartmentTask | None = self.aggregate_in_batch(processing, UUID(event.task_id))
+        if task is None:
+            task = DepartmentTask.cancelled_unseen(event.task_id, str(event.case_id), event.reason)
+        else:
+            task.cancel(event.reason)
+        processing.collect_events(task)
 
-    async def _publish(self, task: Task, decision: Decision) -> asyncio.Future:
-        event = DepartmentDecided(
-            case_id=task.case_id,
-            task_id=task.task_id,
-            department=self.department,
-            outcome=decision.outcome,
-            reason=decision.reason,
-            licences=decision.licences,
-            missing=decision.missing,
-            decided_by=decision.decided_by,
-            decided_at=datetime.now(UTC),
-        )
-        DECISIONS.labels(self.department, decision.outcome).inc()
-        # One decision per task: a re-handled task publishes the same event id again.
-        event_id = deterministic_id(task.task_id, "decided")
-        return await publish(self._producer, topics.DECISIONS, envelope(event, source=self._source, id=event_id))
+    def task(self, task_id: str) -> DepartmentTask:
+        return self.repository.get(UUID(task_id))

@@ -1,45 +1,70 @@
-"""The one place that wires department-gateway's settings, adapter and consumer together."""
+"""The one place that wires department-gateway's settings, task record, adapter, consumer,
+dispatcher and decision relay together."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from onestep_contracts import topics
-from onestep_runtime.consumer import Delivery, TopicConsumer
-from onestep_runtime.dead_letters import DeadLetters
+from onestep_contracts.adapters import DepartmentAdapter
+from onestep_runtime.consumer import TopicConsumer
+from onestep_runtime.follower import NotificationFollower
 from onestep_runtime.kafka import make_producer
+from onestep_runtime.projection_consumer import projection_consumer
 
+from .adapters.decision_publisher import RELAY_NAME, DecisionPublisher
 from .adapters.loading import load_adapter
-from .application import DepartmentGateway
+from .application import DepartmentTasks
+from .dispatcher import Dispatcher
 from .settings import GatewaySettings
+
+DISPATCH_NAME = "dispatch"
 
 
 @dataclass
 class Gateway:
     settings: GatewaySettings
-    gateway: DepartmentGateway
+    app: DepartmentTasks
+    adapter: DepartmentAdapter
     producer: AIOKafkaProducer
     consumer: TopicConsumer
+    dispatch: NotificationFollower
+    relay: NotificationFollower
 
 
-def bootstrap(settings: GatewaySettings, *, producer: AIOKafkaProducer | None = None) -> Gateway:
+def bootstrap(
+    settings: GatewaySettings,
+    *,
+    env: dict[str, Any] | None = None,
+    producer: AIOKafkaProducer | None = None,
+    adapter: DepartmentAdapter | None = None,
+) -> Gateway:
+    """`env` overrides the eventsourcing variables (PERSISTENCE_MODULE, SQLITE_DBNAME, ...) read
+    from the environment; `adapter` replaces the one named in settings."""
     service = f"department-gateway.{settings.department}"
-    adapter = load_adapter(settings.adapter, settings.department_config)
+    adapter = adapter or load_adapter(settings.adapter, settings.department_config)
+    app = DepartmentTasks(env=env, department=settings.department)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=service)
-    gateway = DepartmentGateway(settings.department, adapter, producer)
-
-    async def handle(partition: TopicPartition, deliveries: list[Delivery], last_offset: int) -> None:
-        await gateway.handle([delivery.envelope for delivery in deliveries])
-
-    consumer = TopicConsumer(
+    relay = NotificationFollower(
+        app, name=RELAY_NAME, handle=DecisionPublisher(producer, settings.department).publish_batch
+    )
+    dispatch = NotificationFollower(
+        app,
+        name=DISPATCH_NAME,
+        handle=Dispatcher(app, adapter, on_decided=relay.wake).handle,
+        retry_delay_s=settings.dispatch_retry_s,
+    )
+    consumer = projection_consumer(
+        app,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=settings.group_id,
         topics=[topics.APPLICATIONS, topics.CASES],
         service=service,
-        handle_batch=handle,
-        dead_letters=DeadLetters(producer, service=service),
+        producer=producer,
+        follower=dispatch,
         max_records=settings.max_batch,
     )
-    return Gateway(settings, gateway, producer, consumer)
+    return Gateway(settings, app, adapter, producer, consumer, dispatch, relay)

@@ -1,10 +1,16 @@
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class GatewaySettings(BaseSettings):
-    """department-gateway's configuration, from GATEWAY_* environment variables."""
+    """department-gateway's configuration, from GATEWAY_* environment variables.
+
+    Its task record is chosen by the eventsourcing library's own variables, as the ledger's:
+    PERSISTENCE_MODULE (eventsourcing.sqlite or eventsourcing.postgres), SQLITE_DBNAME,
+    POSTGRES_DBNAME, POSTGRES_HOST, ... and CIPHER_KEY (tasks hold the applicant's form).
+    """
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
 
@@ -14,6 +20,9 @@ class GatewaySettings(BaseSettings):
     departments_dir: Path = Path("deploy/departments")
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     max_batch: int = 500
+    dispatch_retry_s: float = Field(
+        default=1.0, gt=0, description="first wait before handing tasks to a failing adapter again (doubles to 30 s)"
+    )
     host: str = "127.0.0.1"
     port: int = 8090
 

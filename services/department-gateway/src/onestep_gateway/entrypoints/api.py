@@ -1,7 +1,9 @@
-"""department-gateway's process: the consumer of its department's tasks, and ops endpoints."""
+"""department-gateway's process: the consumer that records its department's tasks, the
+dispatcher that hands them to the adapter, the relay that publishes decisions, ops endpoints."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from onestep_runtime.lifecycle import background_loops
-from onestep_runtime.ops import consumer_check, ops_router
+from onestep_runtime.ops import consumer_check, follower_check, ops_router
 from onestep_runtime.problems import install_problem_handlers
 
 from ..bootstrap import bootstrap
@@ -17,22 +19,37 @@ from ..settings import GatewaySettings
 
 
 def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI:
+    """`parts` go to bootstrap (e.g. a test's eventsourcing `env` or adapter)."""
     settings = settings or GatewaySettings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         gateway = bootstrap(settings, **parts)  # Kafka clients need the running loop
         app.state.gateway = gateway
-        async with background_loops(gateway.producer, {"consumer": (gateway.consumer.run, gateway.consumer.stop)}):
+        loops = {
+            "consumer": (gateway.consumer.run, gateway.consumer.stop),
+            "dispatch": (gateway.dispatch.run, gateway.dispatch.stop),
+            "relay": (gateway.relay.run, gateway.relay.stop),
+        }
+        async with background_loops(gateway.producer, loops):
             yield
+        gateway.app.close()
 
     app = FastAPI(title=f"onestep department-gateway ({settings.department})", version="1", lifespan=lifespan)
     install_problem_handlers(app)
 
     async def adapter_check() -> tuple[bool, str]:
-        return True, f"adapter {app.state.gateway.gateway.adapter.name}"
+        """Ready whatever the department's system does; the detail tells how many recorded
+        events the adapter has not taken yet (tasks waiting while it is down)."""
+        gateway = app.state.gateway
+        last = await asyncio.to_thread(gateway.app.recorder.max_notification_id) or 0
+        behind = last - gateway.dispatch.position
+        return True, f"adapter {gateway.adapter.name}; {behind} recorded events not yet handed to it"
 
-    app.include_router(
-        ops_router({"kafka": consumer_check(lambda: app.state.gateway.consumer), "adapter": adapter_check})
-    )
+    checks = {
+        "kafka": consumer_check(lambda: app.state.gateway.consumer),
+        "store": follower_check(lambda: app.state.gateway.relay),
+        "adapter": adapter_check,
+    }
+    app.include_router(ops_router(checks))
     return app

@@ -1,0 +1,49 @@
+"""Hands received tasks to the department's adapter, and tells it of cancellations, following
+the gateway's own record. A decision the adapter makes at once is recorded with the dispatch.
+
+When the adapter fails (the department's system is down), the batch is tried again with
+backoff and the tasks wait, recorded and visible; a task already dispatched is not handed
+over twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import Counter
+
+from onestep_contracts.adapters import DepartmentAdapter, Task
+
+from .application import DepartmentTasks
+from .domain.task import DepartmentTask
+
+DISPATCHED = Counter("onestep_gateway_tasks_dispatched_total", "Tasks handed to the adapter", ["department"])
+CANCELLED = Counter("onestep_gateway_tasks_cancelled_total", "Open tasks cancelled by the case", ["department"])
+
+
+class Dispatcher:
+    def __init__(self, app: DepartmentTasks, adapter: DepartmentAdapter, *, on_decided: Callable[[], None]):
+        self._app = app
+        self._adapter = adapter
+        self._on_decided = on_decided
+
+    async def handle(self, domain_events: list[Any]) -> None:
+        received = [e.originator_id for e in domain_events if isinstance(e, DepartmentTask.Received)]
+        tasks = await asyncio.to_thread(lambda: [self._app.repository.get(task_id) for task_id in received])
+        waiting = [task for task in tasks if task.status == "received"]
+        decisions = await asyncio.gather(*(self._adapter.submit(Task(**task.task)) for task in waiting))
+        for task, decision in zip(waiting, decisions, strict=True):
+            task.dispatch(self._adapter.name)
+            if decision is not None:
+                task.decide(decision.model_dump(mode="json"))
+        if waiting:
+            await asyncio.to_thread(self._app.save, *waiting)
+            DISPATCHED.labels(self._app.department).inc(len(waiting))
+            if any(task.status == "decided" for task in waiting):
+                self._on_decided()
+        for cancelled in domain_events:
+            if isinstance(cancelled, DepartmentTask.Cancelled) and cancelled.was_dispatched:
+                await self._adapter.cancel(str(cancelled.originator_id), cancelled.reason)
+                CANCELLED.labels(self._app.department).inc()

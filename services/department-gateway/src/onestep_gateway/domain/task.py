@@ -1,0 +1,93 @@
+"""A department's task as its gateway records it: received from the case, handed to the
+adapter, decided (at once by rules, later by an officer or the department's system) or
+cancelled because the case ended.
+
+Pure domain: plain values in and out. A decision that cannot be taken (the task was
+cancelled or decided already) is recorded as refused with its reason, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+OPEN = ("received", "dispatched")
+
+
+class DepartmentTask(Aggregate):
+    class Received(Aggregate.Created):
+        task: dict[str, Any]
+
+    class CancelledBeforeReceived(Aggregate.Created):
+        """The case ended before this gateway read the task (they travel on different topics):
+        the task, when it comes, is not handed to the adapter."""
+
+        task: dict[str, Any]
+        reason: str
+
+    @staticmethod
+    def create_id(task: dict[str, Any], reason: str = "") -> UUID:
+        return UUID(task["task_id"])
+
+    @classmethod
+    def receive(cls, task: dict[str, Any]) -> DepartmentTask:
+        return cls._create(cls.Received, task=task)
+
+    @classmethod
+    def cancelled_unseen(cls, task_id: str, case_id: str, reason: str) -> DepartmentTask:
+        return cls._create(cls.CancelledBeforeReceived, task={"task_id": task_id, "case_id": case_id}, reason=reason)
+
+    def __init__(self, task: dict[str, Any], reason: str | None = None):
+        self.task = task
+        self.status = "received" if reason is None else "cancelled"
+        self.decision: dict[str, Any] | None = None
+        self.dispatched_to: str | None = None
+        self.cancel_reason = reason
+
+    @property
+    def task_id(self) -> str:
+        return self.task["task_id"]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def dispatch(self, adapter: str) -> None:
+        """The adapter has the task (a department system acknowledged it, or rules will decide)."""
+        if self.status == "received":
+            self._dispatched(adapter)
+
+    def decide(self, decision: dict[str, Any]) -> str | None:
+        """Takes the department's decision; returns why it is refused, or None when taken."""
+        if not self.is_open:
+            reason = f"the task is {self.status}"
+            self._decision_refused(decision, reason)
+            return reason
+        self._decided(decision, self.task["case_id"])
+        return None
+
+    def cancel(self, reason: str) -> None:
+        """The case ended while the task was open; a decided task stays decided."""
+        if self.is_open:
+            self._cancelled(reason, self.status == "dispatched")
+
+    @event("Dispatched")
+    def _dispatched(self, adapter: str) -> None:
+        self.status = "dispatched"
+        self.dispatched_to = adapter
+
+    @event("Decided")
+    def _decided(self, decision: dict[str, Any], case_id: str) -> None:
+        self.status = "decided"
+        self.decision = decision
+
+    @event("DecisionRefused")
+    def _decision_refused(self, decision: dict[str, Any], reason: str) -> None:
+        pass
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str, was_dispatched: bool) -> None:
+        self.status = "cancelled"
+        self.cancel_reason = reason

@@ -1,0 +1,150 @@
+"""department-gateway on the real broker and store (SQLite and PostgreSQL): it records each of
+its department's tasks before handing it to the adapter, publishes each decision once from
+that record, keeps tasks waiting while the department's system is down, and tells the
+adapter of cancellations."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from onestep_contracts import TaskCancelled, deterministic_id, envelope, task_id_for, topics
+from onestep_contracts.adapters import Decision, Task
+from onestep_gateway.entrypoints.api import create_app
+from onestep_gateway.settings import GatewaySettings
+
+from ..kafka_probe import end_offsets, publish, read_all
+from ..scenarios import submitted_envelope
+from .ledger_client import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class DepartmentSystem:
+    """An adapter as a department would ship one, for a system that answers later (like the
+    desk or a department's own system): it takes tasks, can be down, and records cancellations."""
+
+    name = "test-department-system"
+
+    def __init__(self, *, down: bool = False, decides: bool = True):
+        self.down = down
+        self.decides = decides
+        self.attempts: list[str] = []
+        self.cancelled: list[tuple[str, str]] = []
+
+    async def submit(self, task: Task) -> Decision | None:
+        self.attempts.append(task.task_id)
+        if self.down:
+            raise ConnectionError("the department's system does not answer")
+        return Decision(outcome="approved", reason="checked on site", decided_by="officer 7") if self.decides else None
+
+    async def cancel(self, task_id: str, reason: str) -> None:
+        self.cancelled.append((task_id, reason))
+
+
+@contextmanager
+def running_gateway(kafka, env: dict[str, str], group: str, department: str = "fire-rescue", **parts):
+    settings = GatewaySettings(
+        department=department,
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        consumer_group=group,
+        departments_dir=REPO / "deploy/departments",
+        dispatch_retry_s=0.2,
+    )
+    with TestClient(create_app(settings, env=env, **parts)) as client:
+        yield client
+
+
+def caught_up(kafka, records) -> None:
+    """Waits until the gateway has recorded everything on its topics so far."""
+    for topic in (topics.APPLICATIONS, topics.CASES):
+        for partition, end in end_offsets(kafka.bootstrap_servers, topic).items():
+            if end:
+                wait_for(lambda t=topic, p=partition, e=end: (records.stored_position(t, p) or -1) >= e - 1)
+
+
+def decisions_for(kafka, case_ids: set[str]) -> list:
+    return [
+        env
+        for _, env in read_all(kafka.bootstrap_servers, topics.DECISIONS)
+        if env and env.subject in case_ids and env.type == "onestep.department.decided"
+    ]
+
+
+def test_each_task_is_recorded_decided_by_rules_and_its_decision_published_once(kafka, store_env):
+    group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
+    application = submitted_envelope(case_id, ["fire-rescue", "market-regulation"])
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [application])
+    with running_gateway(kafka, store_env, group) as gateway:
+        (decided,) = wait_for(lambda: decisions_for(kafka, {str(case_id)}))
+        assert decided.event.department == "fire-rescue" and decided.event.outcome == "approved"
+        assert decided.id == deterministic_id(task_id_for(case_id, "fire-rescue"), "decided")
+        task = gateway.app.state.gateway.app.task(task_id_for(case_id, "fire-rescue"))
+        assert (task.status, task.dispatched_to) == ("decided", "rules")
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [application])  # delivered again
+    with running_gateway(kafka, store_env, group) as gateway:
+        caught_up(kafka, gateway.app.state.gateway.app)
+        assert len(decisions_for(kafka, {str(case_id)})) == 1
+
+
+def test_tasks_wait_recorded_while_the_department_system_is_down_and_go_out_once_when_it_is_back(kafka, store_env):
+    group = f"gateway-{uuid.uuid4().hex[:6]}"
+    case_ids = [uuid.uuid4() for _ in range(3)]
+    system = DepartmentSystem(down=True)
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(c, ["fire-rescue"]) for c in case_ids])
+    with running_gateway(kafka, store_env, group, adapter=system) as gateway:
+        records = gateway.app.state.gateway.app
+        task_ids = [task_id_for(c, "fire-rescue") for c in case_ids]
+        wait_for(lambda: all(uuid.UUID(t) in records.repository for t in task_ids))
+        wait_for(lambda: len(system.attempts) >= 6)  # tried, and tried again
+        detail = gateway.get("/readyz").json()["checks"]["adapter"]["detail"]
+        waiting = re.fullmatch(r"adapter test-department-system; (\d+) recorded events not yet handed to it", detail)
+        assert waiting and int(waiting[1]) >= 3, detail  # (and any earlier test's fire-rescue tasks)
+        assert decisions_for(kafka, {str(c) for c in case_ids}) == []
+
+        system.down = False
+        published = wait_for(lambda: (d := decisions_for(kafka, {str(c) for c in case_ids})) and len(d) == 3 and d)
+        assert sorted(d.event.task_id for d in published) == sorted(task_ids)
+        assert {d.event.decided_by for d in published} == {"officer 7"}
+        for task_id in task_ids:
+            events = [type(e).__name__ for e in records.repository.event_store.get(uuid.UUID(task_id))]
+            assert events == ["Received", "Dispatched", "Decided"]
+
+
+def test_the_adapter_is_told_of_a_cancelled_task_and_a_task_cancelled_before_it_came_is_not_handed_over(
+    kafka, store_env
+):
+    group = f"gateway-{uuid.uuid4().hex[:6]}"
+    open_case, ended_case = uuid.uuid4(), uuid.uuid4()
+    system = DepartmentSystem(decides=False)
+    now = datetime.now(UTC)
+
+    def cancelled(case_id) -> object:
+        event = TaskCancelled(
+            case_id=case_id,
+            task_id=task_id_for(case_id, "fire-rescue"),
+            department="fire-rescue",
+            reason="market-regulation rejected the application",
+            cancelled_at=now,
+        )
+        return envelope(event, source="test/case-ledger", id=deterministic_id(case_id, "cancelled"))
+
+    publish(kafka.bootstrap_servers, topics.CASES, [cancelled(ended_case)])
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(open_case, ["fire-rescue"])])
+    with running_gateway(kafka, store_env, group, adapter=system) as gateway:
+        records = gateway.app.state.gateway.app
+        open_task = task_id_for(open_case, "fire-rescue")
+        wait_for(lambda: uuid.UUID(open_task) in records.repository and records.task(open_task).status == "dispatched")
+        publish(kafka.bootstrap_servers, topics.CASES, [cancelled(open_case)])
+        publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(ended_case, ["fire-rescue"])])
+        told = wait_for(lambda: [reason for task_id, reason in system.cancelled if task_id == open_task])
+        assert told == ["market-regulation rejected the application"]  # (the topic has other tests' cancellations)
+        caught_up(kafka, records)
+        ended = records.task(task_id_for(ended_case, "fire-rescue"))
+        assert ended.status == "cancelled"
+        assert task_id_for(ended_case, "fire-rescue") not in system.attempts

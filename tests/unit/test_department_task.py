@@ -1,0 +1,50 @@
+"""A department's task as its gateway records it: received, handed to the adapter, decided
+once, or cancelled because the case ended."""
+
+from uuid import uuid4
+
+from onestep_gateway.domain.task import DepartmentTask
+
+
+def task_values() -> dict:
+    return {"task_id": str(uuid4()), "case_id": str(uuid4()), "department": "fire-rescue", "form": {"seats": 80}}
+
+
+def names(task: DepartmentTask) -> list[str]:
+    return [type(event).__name__ for event in task.collect_events()]
+
+
+def test_a_task_is_dispatched_once_and_decided_once():
+    task = DepartmentTask.receive(task_values())
+    task.dispatch("rules")
+    task.dispatch("rules")
+    assert task.decide({"outcome": "approved", "decided_by": "rules"}) is None
+    assert task.decide({"outcome": "rejected", "decided_by": "officer 7"}) == "the task is decided"
+    assert names(task) == ["Received", "Dispatched", "Decided", "DecisionRefused"]
+    assert task.decision["outcome"] == "approved"
+
+
+def test_a_cancelled_task_takes_no_decision_and_remembers_whether_the_adapter_had_it():
+    task = DepartmentTask.receive(task_values())
+    task.dispatch("http")
+    task.cancel("market-regulation rejected the application")
+    task.cancel("again")
+    assert task.decide({"outcome": "approved", "decided_by": "department system"}) == "the task is cancelled"
+    events = task.collect_events()
+    assert [type(e).__name__ for e in events] == ["Received", "Dispatched", "Cancelled", "DecisionRefused"]
+    assert events[2].was_dispatched is True
+
+
+def test_a_decided_task_stays_decided_when_the_case_ends():
+    task = DepartmentTask.receive(task_values())
+    task.decide({"outcome": "approved", "decided_by": "rules"})
+    task.cancel("the applicant withdrew")
+    assert task.status == "decided"
+
+
+def test_a_task_cancelled_before_it_was_read_is_never_open():
+    values = task_values()
+    task = DepartmentTask.cancelled_unseen(values["task_id"], values["case_id"], "the applicant withdrew")
+    assert task.status == "cancelled" and not task.is_open
+    task.dispatch("rules")
+    assert names(task) == ["CancelledBeforeReceived"]
