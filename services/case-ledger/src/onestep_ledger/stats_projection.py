@@ -10,7 +10,8 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from .adapters.stats_view import Statements
+from onestep_runtime.sql_view import Statements
+
 from .domain.case import Case
 from .domain.case_rules import Calendar
 

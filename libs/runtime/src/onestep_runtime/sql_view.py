@@ -1,0 +1,72 @@
+"""Read models as SQL tables beside a service's events, kept by following its own log.
+
+A view is an eventsourcing tracking recorder on the application's own database (SQLite file
+or PostgreSQL database) with tables of its own: each batch of the log is written with its
+position in one transaction, so a restart neither applies an event twice nor skips one.
+Statements are written once with `:name` parameters and given to either database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, TypeVar
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+View = TypeVar("View", bound="SqlView")
+
+
+class Statements:
+    def __init__(self, cursor: Any, named_parameter: str):
+        self._cursor = cursor
+        self._named_parameter = named_parameter
+
+    def run(self, sql: str, params: dict[str, Any]) -> None:
+        self._cursor.execute(self._dialect(sql), params)
+
+    def rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self._cursor.execute(self._dialect(sql), params)
+        return [dict(row) for row in self._cursor.fetchall()]
+
+    def _dialect(self, sql: str) -> str:
+        return re.sub(r"(?<!:):([a-z_]+)", self._named_parameter, sql)
+
+
+class SqlView:
+    """A view's tables (`TABLES`: CREATE ... IF NOT EXISTS statements), its batches and reads."""
+
+    TABLES: ClassVar[list[str]] = []
+    named_parameter: ClassVar[str] = r":\1"
+    datastore: Any
+
+    def create_table(self) -> None:
+        super().create_table()  # the tracking table
+        with self.datastore.transaction(commit=True) as cursor:
+            for statement in self.TABLES:
+                cursor.execute(statement)
+
+    @contextmanager
+    def batch(self, tracking: Tracking) -> Iterator[Statements]:
+        """A transaction that records `tracking` with whatever the batch wrote."""
+        with self.datastore.transaction(commit=True) as cursor:
+            yield Statements(cursor, self.named_parameter)
+            self._insert_tracking(cursor, tracking)
+
+    def read(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as cursor:
+            return Statements(cursor, self.named_parameter).rows(sql, params)
+
+
+def view_for(app: Application, view: type[View]) -> View:
+    """The view on the application's own database."""
+    if isinstance(app.recorder, PostgresTrackingRecorder):
+        bases: tuple[type, ...] = (view, PostgresTrackingRecorder)
+        recorder = type(f"Postgres{view.__name__}", bases, {"named_parameter": r"%(\1)s"})
+    else:
+        recorder = type(f"SQLite{view.__name__}", (view, SQLiteTrackingRecorder), {})
+    return app.factory.tracking_recorder(recorder)
