@@ -48,13 +48,24 @@ class DepartmentSystem:
 
 
 @contextmanager
-def running_gateway(kafka, env: dict[str, str], group: str, department: str = "fire-rescue", **parts):
+def running_gateway(
+    kafka,
+    env: dict[str, str],
+    group: str,
+    department: str = "fire-rescue",
+    *,
+    adapter_name: str = "rules",
+    officer_keys: dict[str, str] | None = None,
+    **parts,
+):
     settings = GatewaySettings(
         department=department,
         kafka_bootstrap_servers=kafka.bootstrap_servers,
         consumer_group=group,
         departments_dir=REPO / "deploy/departments",
         dispatch_retry_s=0.2,
+        adapter=adapter_name,
+        officer_keys=officer_keys or {},
     )
     with TestClient(create_app(settings, env=env, **parts)) as client:
         yield client

@@ -48,3 +48,16 @@ def test_a_task_cancelled_before_it_was_read_is_never_open():
     assert task.status == "cancelled" and not task.is_open
     task.dispatch("rules")
     assert names(task) == ["CancelledBeforeReceived"]
+
+
+def test_an_officer_claims_a_task_and_another_cannot_decide_it():
+    task = DepartmentTask.receive(task_values())
+    task.dispatch("desk")
+    assert task.claim("officer-li") is None
+    assert task.claim("officer-li") is None  # claiming again changes nothing
+    assert task.claim("officer-wang") == "the task is claimed by officer-li"
+    assert task.decide({"outcome": "approved", "decided_by": "officer-wang"}, "officer-wang") == (
+        "the task is claimed by officer-li"
+    )
+    assert task.decide({"outcome": "approved", "decided_by": "officer-li"}, "officer-li") is None
+    assert names(task) == ["Received", "Dispatched", "Claimed", "DecisionRefused", "Decided"]

@@ -11,13 +11,15 @@ from aiokafka import AIOKafkaProducer
 from onestep_contracts import topics
 from onestep_contracts.adapters import DepartmentAdapter
 from onestep_runtime.consumer import TopicConsumer
-from onestep_runtime.follower import NotificationFollower
+from onestep_runtime.follower import NotificationFollower, ViewFollower
 from onestep_runtime.kafka import make_producer
 from onestep_runtime.projection_consumer import projection_consumer
 
 from .adapters.decision_publisher import RELAY_NAME, DecisionPublisher
+from .adapters.desk_view import desk_view
 from .adapters.loading import load_adapter
 from .application import DepartmentTasks
+from .desk_projection import DESK_NAME, DeskProjection
 from .dispatcher import Dispatcher
 from .settings import GatewaySettings
 
@@ -33,6 +35,8 @@ class Gateway:
     consumer: TopicConsumer
     dispatch: NotificationFollower
     relay: NotificationFollower
+    desk: DeskProjection
+    desk_follower: ViewFollower
 
 
 def bootstrap(
@@ -67,4 +71,6 @@ def bootstrap(
         follower=dispatch,
         max_records=settings.max_batch,
     )
-    return Gateway(settings, app, adapter, producer, consumer, dispatch, relay)
+    desk = DeskProjection(desk_view(app))
+    desk_follower = ViewFollower(app, view=desk.view, name=DESK_NAME, apply=desk.apply, idle_wait_s=0.5)
+    return Gateway(settings, app, adapter, producer, consumer, dispatch, relay, desk, desk_follower)

@@ -23,6 +23,9 @@ class GatewaySettings(BaseSettings):
     dispatch_retry_s: float = Field(
         default=1.0, gt=0, description="first wait before handing tasks to a failing adapter again (doubles to 30 s)"
     )
+    officer_keys: dict[str, str] = Field(
+        default_factory=dict, description='JSON: {"<officer id>": "<API key>"}, for the review desk'
+    )
     host: str = "127.0.0.1"
     port: int = 8090
 

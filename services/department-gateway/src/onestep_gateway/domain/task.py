@@ -44,6 +44,7 @@ class DepartmentTask(Aggregate):
         self.status = "received" if reason is None else "cancelled"
         self.decision: dict[str, Any] | None = None
         self.dispatched_to: str | None = None
+        self.claimed_by: str | None = None
         self.cancel_reason = reason
 
     @property
@@ -59,10 +60,25 @@ class DepartmentTask(Aggregate):
         if self.status == "received":
             self._dispatched(adapter)
 
-    def decide(self, decision: dict[str, Any]) -> str | None:
-        """Takes the department's decision; returns why it is refused, or None when taken."""
+    def claim(self, officer: str) -> str | None:
+        """An officer takes the task to review it; returns why not, or None when claimed."""
+        if not self.is_open:
+            return f"the task is {self.status}"
+        if self.claimed_by not in (None, officer):
+            return f"the task is claimed by {self.claimed_by}"
+        if self.claimed_by is None:
+            self._claimed(officer)
+        return None
+
+    def decide(self, decision: dict[str, Any], officer: str | None = None) -> str | None:
+        """Takes the department's decision; returns why it is refused, or None when taken. An
+        officer may decide a task nobody claimed, or one they claimed themselves."""
+        reason = None
         if not self.is_open:
             reason = f"the task is {self.status}"
+        elif officer is not None and self.claimed_by not in (None, officer):
+            reason = f"the task is claimed by {self.claimed_by}"
+        if reason:
             self._decision_refused(decision, reason)
             return reason
         self._decided(decision, self.task["case_id"])
@@ -77,6 +93,10 @@ class DepartmentTask(Aggregate):
     def _dispatched(self, adapter: str) -> None:
         self.status = "dispatched"
         self.dispatched_to = adapter
+
+    @event("Claimed")
+    def _claimed(self, officer: str) -> None:
+        self.claimed_by = officer
 
     @event("Decided")
     def _decided(self, decision: dict[str, Any], case_id: str) -> None:

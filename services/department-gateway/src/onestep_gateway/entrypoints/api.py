@@ -12,10 +12,12 @@ from fastapi import FastAPI
 
 from onestep_runtime.lifecycle import background_loops
 from onestep_runtime.ops import consumer_check, follower_check, ops_router
+from onestep_runtime.portal_auth import key_authenticator
 from onestep_runtime.problems import install_problem_handlers
 
 from ..bootstrap import bootstrap
 from ..settings import GatewaySettings
+from .routes import desk
 
 
 def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI:
@@ -30,12 +32,14 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
             "consumer": (gateway.consumer.run, gateway.consumer.stop),
             "dispatch": (gateway.dispatch.run, gateway.dispatch.stop),
             "relay": (gateway.relay.run, gateway.relay.stop),
+            "desk": (gateway.desk_follower.run, gateway.desk_follower.stop),
         }
         async with background_loops(gateway.producer, loops):
             yield
         gateway.app.close()
 
     app = FastAPI(title=f"onestep department-gateway ({settings.department})", version="1", lifespan=lifespan)
+    app.state.authenticate_officer = key_authenticator(settings.officer_keys, holder="officer")
     install_problem_handlers(app)
 
     async def adapter_check() -> tuple[bool, str]:
@@ -52,4 +56,5 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
         "adapter": adapter_check,
     }
     app.include_router(ops_router(checks))
+    app.include_router(desk.router, prefix="/v1")
     return app

@@ -1,0 +1,71 @@
+"""Keeps the desk's list of tasks from the gateway's own log, and reads it back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from onestep_runtime.sql_view import Statements
+
+from .adapters.desk_view import DeskTables
+from .domain.task import DepartmentTask
+
+DESK_NAME = "desk"
+STATUS_OF = {
+    DepartmentTask.Dispatched: "pending",
+    DepartmentTask.Decided: "decided",
+    DepartmentTask.Cancelled: "cancelled",
+}
+
+
+class DeskProjection:
+    def __init__(self, view: DeskTables):
+        self.view = view
+
+    def apply(self, domain_events: list[Any], last_notification_id: int) -> None:
+        with self.view.batch(Tracking(DESK_NAME, last_notification_id)) as sql:
+            for event in domain_events:
+                self._apply(sql, event)
+
+    @staticmethod
+    def _apply(sql: Statements, event: Any) -> None:
+        task_id = str(event.originator_id)
+        if isinstance(event, DepartmentTask.Received):
+            task = event.task
+            sql.run(
+                "INSERT INTO desk_tasks (task_id, case_id, item, region, round, due_at, status, received_at)"
+                " VALUES (:task_id, :case_id, :item, :region, :round, :due_at, 'received', :received_at)"
+                " ON CONFLICT (task_id) DO NOTHING",
+                {
+                    "task_id": task_id,
+                    "case_id": task["case_id"],
+                    "item": task["item"],
+                    "region": task["region"],
+                    "round": task.get("round", 1),
+                    "due_at": task["due_at"],
+                    "received_at": event.timestamp.isoformat(),
+                },
+            )
+        elif isinstance(event, DepartmentTask.Claimed):
+            sql.run(
+                "UPDATE desk_tasks SET claimed_by = :officer WHERE task_id = :task_id",
+                {"officer": event.officer, "task_id": task_id},
+            )
+        elif type(event) in STATUS_OF:
+            sql.run(
+                "UPDATE desk_tasks SET status = :status WHERE task_id = :task_id",
+                {"status": STATUS_OF[type(event)], "task_id": task_id},
+            )
+
+    def tasks(self, *, status: str, region: str | None, limit: int) -> list[dict[str, Any]]:
+        """Tasks in a status, soonest due first, in regions under a code prefix."""
+        where = "status = :status" + (" AND region LIKE :region" if region else "")
+        return self.view.read(
+            "SELECT task_id, case_id, item, region, round, due_at, status, claimed_by FROM desk_tasks"
+            f" WHERE {where} ORDER BY due_at, task_id LIMIT :limit",
+            {"status": status, "region": f"{region}%", "limit": limit},
+        )
+
+    def count(self, status: str) -> int:
+        return self.view.read("SELECT COUNT(*) AS n FROM desk_tasks WHERE status = :status", {"status": status})[0]["n"]
