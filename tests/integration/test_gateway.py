@@ -5,6 +5,7 @@ adapter of cancellations."""
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 from contextlib import contextmanager
@@ -56,6 +57,7 @@ def running_gateway(
     *,
     adapter_name: str = "rules",
     officer_keys: dict[str, str] | None = None,
+    regions: list[str] | None = None,
     **parts,
 ):
     settings = GatewaySettings(
@@ -66,6 +68,7 @@ def running_gateway(
         dispatch_retry_s=0.2,
         adapter=adapter_name,
         officer_keys=officer_keys or {},
+        regions=regions or [],
     )
     with TestClient(create_app(settings, env=env, **parts)) as client:
         yield client
@@ -159,3 +162,35 @@ def test_the_adapter_is_told_of_a_cancelled_task_and_a_task_cancelled_before_it_
         ended = records.task(task_id_for(ended_case, "fire-rescue"))
         assert ended.status == "cancelled"
         assert task_id_for(ended_case, "fire-rescue") not in system.attempts
+
+
+def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafka, store_env, tmp_path):
+    city_a, city_b = random.sample([f"43{n}" for n in range(60, 90)], 2)  # cities no other test files in
+    inter_region, local = uuid.uuid4(), uuid.uuid4()
+    publish(
+        kafka.bootstrap_servers,
+        topics.APPLICATIONS,
+        [
+            # handled in city A although accepted in city B
+            submitted_envelope(inter_region, ["fire-rescue"], region=f"{city_a}02", accepted_region=f"{city_b}01"),
+            submitted_envelope(local, ["fire-rescue"], region=f"{city_b}03", accepted_region=f"{city_b}03"),
+        ],
+    )
+    other_store = {
+        **store_env,
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(tmp_path / "b.sqlite"),
+    }
+    group = f"gateway-{uuid.uuid4().hex[:6]}"
+    with (
+        running_gateway(kafka, store_env, f"{group}-a", regions=[city_a]) as gateway_a,
+        running_gateway(kafka, other_store, f"{group}-b", regions=[city_b]) as gateway_b,
+    ):
+        published = wait_for(lambda: (d := decisions_for(kafka, {str(inter_region), str(local)})) and len(d) == 2 and d)
+        assert sorted(d.subject for d in published) == sorted([str(inter_region), str(local)])
+        caught_up(kafka, gateway_a.app.state.gateway.app)
+        caught_up(kafka, gateway_b.app.state.gateway.app)
+        for gateway, mine, theirs in ((gateway_a, inter_region, local), (gateway_b, local, inter_region)):
+            records = gateway.app.state.gateway.app.repository
+            assert uuid.UUID(task_id_for(mine, "fire-rescue")) in records
+            assert uuid.UUID(task_id_for(theirs, "fire-rescue")) not in records

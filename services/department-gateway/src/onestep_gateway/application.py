@@ -14,13 +14,14 @@ from onestep_contracts import ApplicationSubmitted, Envelope, TaskCancelled, Tas
 from onestep_runtime.projection import BatchProjection
 
 from .domain.task import DepartmentTask
-from .domain.tasks import task_for
+from .domain.tasks import serves, task_for
 
 
 class DepartmentTasks(BatchProjection):
-    def __init__(self, *args: Any, department: str, **kwargs: Any):
+    def __init__(self, *args: Any, department: str, regions: list[str] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.department = department
+        self.regions = tuple(regions)
 
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         event = envelope.event
@@ -31,8 +32,10 @@ class DepartmentTasks(BatchProjection):
         if not isinstance(event, ApplicationSubmitted | TaskOpened):
             return
         task = task_for(event, self.department)
-        if task is None or self.aggregate_in_batch(processing, UUID(task["task_id"])) is not None:
-            return  # not this department's, or read before (a repeat, or cancelled before it came)
+        if task is None or not serves(self.regions, task["region"]):
+            return  # not this department's, or handled by its gateway for another region
+        if self.aggregate_in_batch(processing, UUID(task["task_id"])) is not None:
+            return  # read before: a repeat, or cancelled before it came
         processing.collect_events(DepartmentTask.receive(task))
 
     def _cancel(self, event: TaskCancelled, processing: ProcessingEvent[UUID]) -> None:

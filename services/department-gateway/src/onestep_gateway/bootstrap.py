@@ -50,7 +50,7 @@ def bootstrap(
     from the environment; `adapter` replaces the one named in settings."""
     service = f"department-gateway.{settings.department}"
     adapter = adapter or load_adapter(settings.adapter, settings.department_config)
-    app = DepartmentTasks(env=env, department=settings.department)
+    app = DepartmentTasks(env=env, department=settings.department, regions=settings.regions)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=service)
     relay = NotificationFollower(
         app, name=RELAY_NAME, handle=DecisionPublisher(producer, settings.department).publish_batch

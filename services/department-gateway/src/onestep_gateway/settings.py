@@ -17,6 +17,10 @@ class GatewaySettings(BaseSettings):
     department: str
     consumer_group: str = ""
     adapter: str = "rules"
+    regions: list[str] = Field(
+        default_factory=list,
+        description='JSON list of GB/T 2260 prefixes this gateway serves, e.g. ["4301"]; empty: every region',
+    )
     departments_dir: Path = Path("deploy/departments")
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     max_batch: int = 500
@@ -31,8 +35,10 @@ class GatewaySettings(BaseSettings):
 
     @property
     def group_id(self) -> str:
-        """Kafka consumer group: one per department, shared by all its gateway instances."""
-        return self.consumer_group or f"department-gateway.{self.department}"
+        """Kafka consumer group: one per department and set of regions, shared by the instances
+        of that gateway (a gateway for another city reads every task too, and keeps its own)."""
+        regions = f".{'-'.join(self.regions)}" if self.regions else ""
+        return self.consumer_group or f"department-gateway.{self.department}{regions}"
 
     @property
     def department_config(self) -> Path:

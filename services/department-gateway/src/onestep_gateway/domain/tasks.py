@@ -42,3 +42,9 @@ def task_for(event: ApplicationSubmitted | TaskOpened, department: str) -> dict[
         "approvals": step["approvals"],
         "due_at": step["due_at"],
     }
+
+
+def serves(regions: tuple[str, ...], region: str) -> bool:
+    """Whether a gateway for these region prefixes handles a task of `region` (the region that
+    handles the case, whatever region accepted it); no prefixes: every region."""
+    return not regions or region.startswith(regions)
