@@ -16,6 +16,7 @@ STATUS_OF = {
     DepartmentTask.Dispatched: "pending",
     DepartmentTask.Decided: "decided",
     DepartmentTask.Cancelled: "cancelled",
+    DepartmentTask.Parked: "parked",
 }
 
 

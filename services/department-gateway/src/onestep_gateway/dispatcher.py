@@ -16,10 +16,12 @@ from prometheus_client import Counter
 
 from onestep_contracts.adapters import DepartmentAdapter, Task
 
+from .adapters.http import DepartmentRefused
 from .application import DepartmentTasks
 from .domain.task import DepartmentTask
 
 DISPATCHED = Counter("onestep_gateway_tasks_dispatched_total", "Tasks handed to the adapter", ["department"])
+PARKED = Counter("onestep_gateway_tasks_parked_total", "Tasks the department's system refused", ["department"])
 CANCELLED = Counter("onestep_gateway_tasks_cancelled_total", "Open tasks cancelled by the case", ["department"])
 
 
@@ -33,14 +35,23 @@ class Dispatcher:
         received = [e.originator_id for e in domain_events if isinstance(e, DepartmentTask.Received)]
         tasks = await asyncio.to_thread(lambda: [self._app.repository.get(task_id) for task_id in received])
         waiting = [task for task in tasks if task.status == "received"]
-        decisions = await asyncio.gather(*(self._adapter.submit(Task(**task.task)) for task in waiting))
-        for task, decision in zip(waiting, decisions, strict=True):
+        answers = await asyncio.gather(
+            *(self._adapter.submit(Task(**task.task)) for task in waiting), return_exceptions=True
+        )
+        for answer in answers:  # a peer down: the whole batch waits and is tried again
+            if isinstance(answer, BaseException) and not isinstance(answer, DepartmentRefused):
+                raise answer
+        for task, answer in zip(waiting, answers, strict=True):
+            if isinstance(answer, DepartmentRefused):
+                task.park(str(answer))
+                PARKED.labels(self._app.department).inc()
+                continue
             task.dispatch(self._adapter.name)
-            if decision is not None:
-                task.decide(decision.model_dump(mode="json"))
+            if answer is not None:
+                task.decide(answer.model_dump(mode="json"))
         if waiting:
             await asyncio.to_thread(self._app.save, *waiting)
-            DISPATCHED.labels(self._app.department).inc(len(waiting))
+            DISPATCHED.labels(self._app.department).inc(sum(task.status != "parked" for task in waiting))
             if any(task.status == "decided" for task in waiting):
                 self._on_decided()
         for cancelled in domain_events:

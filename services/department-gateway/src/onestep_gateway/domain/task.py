@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-OPEN = ("received", "dispatched")
+OPEN = ("received", "dispatched", "parked")
 
 
 class DepartmentTask(Aggregate):
@@ -45,6 +45,7 @@ class DepartmentTask(Aggregate):
         self.decision: dict[str, Any] | None = None
         self.dispatched_to: str | None = None
         self.claimed_by: str | None = None
+        self.park_reason: str | None = None
         self.cancel_reason = reason
 
     @property
@@ -59,6 +60,12 @@ class DepartmentTask(Aggregate):
         """The adapter has the task (a department system acknowledged it, or rules will decide)."""
         if self.status == "received":
             self._dispatched(adapter)
+
+    def park(self, reason: str) -> None:
+        """The adapter cannot take the task (the department's system refused it): it waits,
+        visible, for someone to act; a cancellation or a decision still applies."""
+        if self.status == "received":
+            self._parked(reason)
 
     def claim(self, officer: str) -> str | None:
         """An officer takes the task to review it; returns why not, or None when claimed."""
@@ -87,12 +94,17 @@ class DepartmentTask(Aggregate):
     def cancel(self, reason: str) -> None:
         """The case ended while the task was open; a decided task stays decided."""
         if self.is_open:
-            self._cancelled(reason, self.status == "dispatched")
+            self._cancelled(reason, self.status == "dispatched")  # a parked task never reached the adapter
 
     @event("Dispatched")
     def _dispatched(self, adapter: str) -> None:
         self.status = "dispatched"
         self.dispatched_to = adapter
+
+    @event("Parked")
+    def _parked(self, reason: str) -> None:
+        self.status = "parked"
+        self.park_reason = reason
 
     @event("Claimed")
     def _claimed(self, officer: str) -> None:

@@ -17,7 +17,7 @@ from onestep_runtime.problems import install_problem_handlers
 
 from ..bootstrap import bootstrap
 from ..settings import GatewaySettings
-from .routes import desk
+from .routes import callbacks, desk
 
 
 def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI:
@@ -57,4 +57,5 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
     }
     app.include_router(ops_router(checks))
     app.include_router(desk.router, prefix="/v1")
+    app.include_router(callbacks.router, prefix="/v1")
     return app

@@ -1,0 +1,91 @@
+"""The `http` adapter: hands each task to the department's own system.
+
+A task is POSTed as JSON to GATEWAY_HTTP_URL, signed (`Onestep-Signature`: HMAC-SHA256 over
+the timestamp and the body, as onestep's webhooks), with `Idempotency-Key: <task_id>` so a
+retried task is one task for the department, and `Onestep-Callback`: where to POST the
+decision (signed with the same secret). Connection errors, timeouts and 5xx are retried with
+exponential backoff and jitter; a 4xx is the department refusing the task, never retried:
+the task is parked on the gateway's record with the reason. The department's system may
+answer at once with a decision in the response body.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import httpx
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from onestep_contracts.adapters import Decision, Task
+from onestep_contracts.signing import SIGNATURE_HEADER, sign, verify
+
+
+class HttpSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_HTTP_")
+
+    url: str = Field(description="the department system's endpoint that takes tasks")
+    secret: str = Field(description="shared with the department: signs tasks, verifies its callbacks")
+    callback_base_url: str = Field(default="", description="this gateway as the department reaches it")
+    timeout_s: float = Field(default=10.0, gt=0)
+    attempts: int = Field(default=4, ge=1, description="tries per hand-over before the batch waits and retries")
+    backoff_s: float = Field(default=0.5, gt=0)
+
+
+class DepartmentRefused(Exception):
+    """The department's system answered 4xx: the task is not retried, it is parked visibly."""
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code >= 500
+
+
+class HttpAdapter:
+    name = "http"
+
+    def __init__(self, settings: HttpSettings, client: httpx.AsyncClient | None = None):
+        self.settings = settings
+        self._client = client or httpx.AsyncClient(timeout=settings.timeout_s)
+
+    @classmethod
+    def from_config(cls, path: Path) -> HttpAdapter:
+        return cls(HttpSettings())
+
+    async def submit(self, task: Task) -> Decision | None:
+        body = task.model_dump_json().encode()
+        callback = f"{self.settings.callback_base_url.rstrip('/')}/v1/callbacks/{task.task_id}"
+        response = await self._post(
+            self.settings.url, body, {"Idempotency-Key": task.task_id, "Onestep-Callback": callback}
+        )
+        answer = json.loads(response.content) if response.content else {}
+        return Decision.model_validate(answer) if isinstance(answer, dict) and "outcome" in answer else None
+
+    async def cancel(self, task_id: str, reason: str) -> None:
+        body = json.dumps({"task_id": task_id, "reason": reason}).encode()
+        with contextlib.suppress(DepartmentRefused):  # it has no such open task: nothing to cancel
+            await self._post(f"{self.settings.url.rstrip('/')}/{task_id}/cancellation", body, {})
+
+    def verify(self, body: bytes, signature: str) -> bool:
+        """Whether a callback comes from the department (signed with the shared secret, fresh)."""
+        return verify(self.settings.secret, body, signature)
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(_retryable),
+            wait=wait_exponential_jitter(multiplier=self.settings.backoff_s, jitter=self.settings.backoff_s, max=30),
+            stop=stop_after_attempt(self.settings.attempts),
+            reraise=True,
+        ):
+            with attempt:
+                signed = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.settings.secret, body)}
+                response = await self._client.post(url, content=body, headers={**headers, **signed})
+                if response.status_code >= 500:
+                    response.raise_for_status()
+        if response.status_code >= 400:
+            raise DepartmentRefused(f"{response.status_code} from the department: {response.text[:300]}")
+        return response

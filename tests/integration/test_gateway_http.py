@@ -1,0 +1,177 @@
+"""The `http` adapter against the reference department system, both on real local ports, with
+the real broker and store: tasks go out signed and come back by signed callback; while the
+department's system is down they wait and go out once it is back, one task each however often
+delivered; a bad signature, an unknown task and a cancelled task are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from onestep_contracts import TaskCancelled, deterministic_id, envelope, task_id_for, topics
+from onestep_contracts.adapters import Task
+from onestep_contracts.signing import SIGNATURE_HEADER, sign, verify
+from onestep_gateway.adapters.http import DepartmentRefused, HttpAdapter, HttpSettings
+from onestep_gateway.entrypoints.api import create_app
+from onestep_gateway.settings import GatewaySettings
+from onestep_local.department_system import create_app as department_system
+from onestep_local.kafka_broker import free_port
+
+from ..kafka_probe import publish
+from ..peers import WebhookReceiver, serving
+from ..scenarios import submitted_envelope
+from .ledger_client import wait_for
+from .test_gateway import REPO, decisions_for, running_gateway
+
+SECRET = "department-shared-secret"
+# A department no other test files tasks for: a new gateway reads its topics from the start.
+DEPARTMENT = "ecology-environment"
+
+
+@contextmanager
+def http_gateway(kafka, store_env, department_url: str):
+    """A gateway with the http adapter, on a real port the department calls back."""
+    port = free_port()
+    adapter = HttpAdapter(
+        HttpSettings(
+            url=f"{department_url}/tasks",
+            secret=SECRET,
+            callback_base_url=f"http://127.0.0.1:{port}",
+            attempts=2,
+            backoff_s=0.05,
+        )
+    )
+    settings = GatewaySettings(
+        department=DEPARTMENT,
+        kafka_bootstrap_servers=kafka.bootstrap_servers,
+        consumer_group=f"gateway-{uuid.uuid4().hex[:6]}",
+        departments_dir=REPO / "deploy/departments",
+        dispatch_retry_s=0.2,
+        port=port,
+    )
+    app = create_app(settings, env=store_env, adapter=adapter)
+    with serving(app, port) as url:
+        yield url, app
+
+
+def control(department_url: str, **change) -> dict:
+    return httpx.post(f"{department_url}/control", json=change).json()
+
+
+def test_tasks_wait_while_the_department_system_is_down_and_reach_it_once(kafka, store_env):
+    system = department_system(SECRET, delay_s=0.2)
+    with serving(system) as department_url, http_gateway(kafka, store_env, department_url) as (gateway_url, _):
+        control(department_url, down=True)
+        case_ids = [uuid.uuid4() for _ in range(2)]
+        publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(c, [DEPARTMENT]) for c in case_ids])
+        wait_for(lambda: control(department_url)["refused_while_down"] >= 3)  # tried, and tried again
+        assert decisions_for(kafka, {str(c) for c in case_ids}) == []
+        detail = httpx.get(f"{gateway_url}/readyz").json()["checks"]["adapter"]["detail"]
+        assert detail.startswith("adapter http;") and not detail.startswith("adapter http; 0 ")
+
+        control(department_url, down=False)
+        published = wait_for(lambda: (d := decisions_for(kafka, {str(c) for c in case_ids})) and len(d) == 2 and d)
+        assert {d.event.decided_by for d in published} == {"reference department system"}
+        ours = {task_id_for(c, DEPARTMENT) for c in case_ids}
+        department = system.state.department
+        assert ours <= set(department.tasks)  # one task each at the department
+        assert all(department.tasks[t]["callback_status"] == 200 for t in ours)
+
+
+def test_callbacks_are_refused_when_unsigned_unknown_or_for_a_cancelled_task(kafka, store_env):
+    system = department_system(SECRET, delay_s=600)  # decides only when the test says
+    with serving(system) as department_url, http_gateway(kafka, store_env, department_url) as (gateway_url, app):
+        case_id = uuid.uuid4()
+        task_id = task_id_for(case_id, DEPARTMENT)
+        publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(case_id, [DEPARTMENT])])
+        wait_for(lambda: task_id in system.state.department.tasks)
+        records = app.state.gateway.app
+        wait_for(lambda: records.task(task_id).status == "dispatched")  # recorded, so callbacks are taken
+        decision = json.dumps({"outcome": "rejected", "reason": "no exits", "decided_by": "inspector 3"}).encode()
+
+        def call_back(task: str, body: bytes, signature: str) -> httpx.Response:
+            return httpx.post(f"{gateway_url}/v1/callbacks/{task}", content=body, headers={SIGNATURE_HEADER: signature})
+
+        assert call_back(task_id, decision, sign("not-the-secret", decision)).status_code == 401
+        stale = sign(SECRET, decision, timestamp=int(datetime.now(UTC).timestamp()) - 3600)
+        assert call_back(task_id, decision, stale).status_code == 401
+        assert call_back(str(uuid.uuid4()), decision, sign(SECRET, decision)).status_code == 404
+        incomplete = json.dumps({"outcome": "approved", "decided_by": "inspector 3"}).encode()
+        refused = call_back(task_id, incomplete, sign(SECRET, incomplete))
+        assert refused.status_code == 422 and [e["pointer"] for e in refused.json()["errors"]] == ["#/licences"]
+
+        cancelled = TaskCancelled(
+            case_id=case_id,
+            task_id=task_id,
+            department=DEPARTMENT,
+            reason="the applicant withdrew",
+            cancelled_at=datetime.now(UTC),
+        )
+        publish(
+            kafka.bootstrap_servers,
+            topics.CASES,
+            [envelope(cancelled, source="test/case-ledger", id=deterministic_id(case_id, "cancel"))],
+        )
+        wait_for(lambda: system.state.department.tasks[task_id]["status"] == "cancelled")  # the department was told
+        late = call_back(task_id, decision, sign(SECRET, decision))
+        assert late.status_code == 409 and late.json()["detail"] == "the task is cancelled"
+        assert decisions_for(kafka, {str(case_id)}) == []
+
+
+def task_for_test() -> Task:
+    case_id = uuid.uuid4()
+    return Task(
+        task_id=task_id_for(case_id, DEPARTMENT),
+        case_id=str(case_id),
+        department=DEPARTMENT,
+        item="open-restaurant",
+        item_version=2,
+        region="430102",
+        accepted_region="430102",
+        form={"seats": 80},
+        materials=[],
+        approvals=["fire-safety-check"],
+        due_at=datetime.now(UTC),
+    )
+
+
+def test_a_task_is_retried_on_5xx_and_signed_but_a_4xx_is_not_retried():
+    with WebhookReceiver(statuses=[500, 503, 202]) as flaky, WebhookReceiver(statuses=[422, 202]) as refusing:
+        task = task_for_test()
+        settings = {"secret": SECRET, "attempts": 4, "backoff_s": 0.01}
+        assert asyncio.run(HttpAdapter(HttpSettings(url=flaky.url, **settings)).submit(task)) is None
+        assert [r["answered"] for r in flaky.received] == [500, 503, 202]
+        last = flaky.received[-1]
+        assert last["headers"]["Idempotency-Key"] == task.task_id
+        assert verify(SECRET, last["body"], last["headers"][SIGNATURE_HEADER])
+        assert json.loads(last["body"])["task_id"] == task.task_id
+
+        with pytest.raises(DepartmentRefused, match="422"):
+            asyncio.run(HttpAdapter(HttpSettings(url=refusing.url, **settings)).submit(task))
+        assert [r["answered"] for r in refusing.received] == [422]
+
+
+def test_a_task_the_department_refuses_is_parked_visibly(kafka, store_env):
+    with WebhookReceiver(statuses=[400] * 50) as refusing:
+        adapter = HttpAdapter(HttpSettings(url=refusing.url, secret=SECRET, attempts=1))
+        case_id = uuid.uuid4()
+        publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(case_id, [DEPARTMENT])])
+        officers = {"officer-li": "officer-li-key"}
+        group = f"gateway-{uuid.uuid4().hex[:6]}"
+        with running_gateway(kafka, store_env, group, DEPARTMENT, officer_keys=officers, adapter=adapter) as gateway:
+            task_id = task_id_for(case_id, DEPARTMENT)
+            records = gateway.app.state.gateway.app
+            wait_for(lambda: uuid.UUID(task_id) in records.repository and records.task(task_id).status == "parked")
+            assert "400 from the department" in records.task(task_id).park_reason
+            listed = lambda: gateway.get(  # noqa: E731
+                "/v1/tasks",
+                params={"status": "parked", "limit": 500},
+                headers={"Authorization": "Bearer officer-li-key"},
+            ).json()["tasks"]
+            assert wait_for(lambda: [t for t in listed() if t["task_id"] == task_id])
