@@ -175,3 +175,23 @@ def test_a_task_the_department_refuses_is_parked_visibly(kafka, store_env):
                 headers={"Authorization": "Bearer officer-li-key"},
             ).json()["tasks"]
             assert wait_for(lambda: [t for t in listed() if t["task_id"] == task_id])
+
+
+def test_a_department_without_callbacks_is_polled_for_its_decisions(kafka, store_env):
+    system = department_system(SECRET, delay_s=0.2)
+    with serving(system) as department_url:
+        adapter = HttpAdapter(
+            HttpSettings(
+                url=f"{department_url}/tasks",
+                secret=SECRET,
+                status_url=f"{department_url}/tasks/{{task_id}}",
+                poll_interval_s=0.3,
+            )
+        )
+        case_id = uuid.uuid4()
+        publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(case_id, [DEPARTMENT])])
+        group = f"gateway-{uuid.uuid4().hex[:6]}"
+        with running_gateway(kafka, store_env, group, DEPARTMENT, adapter=adapter):
+            (published,) = wait_for(lambda: decisions_for(kafka, {str(case_id)}))
+            assert published.event.decided_by == "reference department system"
+            assert [licence.department for licence in published.event.licences] == [DEPARTMENT]

@@ -41,7 +41,12 @@ def statistics_caught_up(ledger) -> None:
     """Waits until the statistics have followed the ledger's log to its end."""
     ledger_parts = ledger.app.state.ledger
     last = ledger_parts.app.recorder.max_notification_id()
-    wait_for(lambda: ledger_parts.stats.view.max_tracking_id("stats") == last)
+    try:
+        # a new ledger reads the topics from the start: every earlier test's cases too
+        wait_for(lambda: ledger_parts.stats.view.max_tracking_id("stats") == last, timeout_s=240)
+    except AssertionError:
+        stats_at = ledger_parts.stats.view.max_tracking_id("stats")
+        raise AssertionError(f"statistics at {stats_at} of {last}; relay at {ledger_parts.relay.position}") from None
 
 
 def test_the_reform_figures_come_from_the_recorded_cases(kafka, store_env):

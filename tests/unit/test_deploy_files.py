@@ -81,3 +81,14 @@ def test_every_process_of_make_up_listens_on_a_port_of_its_own():
     ports = re.findall(r"(?:PORT=|--port )(\d+)", text)
     assert len(ports) == len(set(ports)), sorted(ports)
     assert len(ports) >= len(departments) + 4  # intake, ledger, notify, the webhook sink, the gateways
+
+
+def test_the_worked_signature_in_the_integrators_guide_is_right():
+    from onestep_contracts.signing import sign
+
+    guide = (REPO / "docs/departments.md").read_text()
+    secret = re.search(r"With the secret `([^`]+)`", guide)[1]
+    stamp = int(re.search(r"the timestamp `(\d+)`", guide)[1])
+    body = re.search(r"and the body\n\n```\n(.+)\n```", guide)[1].encode()
+    header = re.search(r"Onestep-Signature: (t=\d+,v1=[0-9a-f]+)", guide)[1]
+    assert sign(secret, body, timestamp=stamp) == header

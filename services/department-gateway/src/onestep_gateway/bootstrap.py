@@ -21,6 +21,7 @@ from .adapters.loading import load_adapter
 from .application import DepartmentTasks
 from .desk_projection import DESK_NAME, DeskProjection
 from .dispatcher import Dispatcher
+from .poller import Poller
 from .settings import GatewaySettings
 
 DISPATCH_NAME = "dispatch"
@@ -37,6 +38,7 @@ class Gateway:
     relay: NotificationFollower
     desk: DeskProjection
     desk_follower: ViewFollower
+    poller: Poller | None
 
 
 def bootstrap(
@@ -73,4 +75,6 @@ def bootstrap(
     )
     desk = DeskProjection(desk_view(app))
     desk_follower = ViewFollower(app, view=desk.view, name=DESK_NAME, apply=desk.apply, idle_wait_s=0.5)
-    return Gateway(settings, app, adapter, producer, consumer, dispatch, relay, desk, desk_follower)
+    polls = getattr(adapter, "polls", False)
+    poller = Poller(app, adapter, desk, on_decided=relay.wake) if polls else None
+    return Gateway(settings, app, adapter, producer, consumer, dispatch, relay, desk, desk_follower, poller)

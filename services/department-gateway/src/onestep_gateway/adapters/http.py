@@ -30,6 +30,10 @@ class HttpSettings(BaseSettings):
     url: str = Field(description="the department system's endpoint that takes tasks")
     secret: str = Field(description="shared with the department: signs tasks, verifies its callbacks")
     callback_base_url: str = Field(default="", description="this gateway as the department reaches it")
+    status_url: str = Field(
+        default="", description="for a department without callbacks: its task status URL, with {task_id}"
+    )
+    poll_interval_s: float = Field(default=30.0, gt=0, description="how often open tasks' status is asked")
     timeout_s: float = Field(default=10.0, gt=0)
     attempts: int = Field(default=4, ge=1, description="tries per hand-over before the batch waits and retries")
     backoff_s: float = Field(default=0.5, gt=0)
@@ -43,6 +47,14 @@ def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, httpx.TransportError):
         return True
     return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code >= 500
+
+
+def _decision(answer: object, department: str) -> Decision | None:
+    """A decision in the department's answer (licences as {approval, number}), if there is one."""
+    if not isinstance(answer, dict) or "outcome" not in answer:
+        return None
+    licences = [{"department": department, **licence} for licence in answer.get("licences", [])]
+    return Decision.model_validate({**answer, "licences": licences})
 
 
 class HttpAdapter:
@@ -63,12 +75,25 @@ class HttpAdapter:
             self.settings.url, body, {"Idempotency-Key": task.task_id, "Onestep-Callback": callback}
         )
         answer = json.loads(response.content) if response.content else {}
-        return Decision.model_validate(answer) if isinstance(answer, dict) and "outcome" in answer else None
+        return _decision(answer, task.department)
 
     async def cancel(self, task_id: str, reason: str) -> None:
         body = json.dumps({"task_id": task_id, "reason": reason}).encode()
         with contextlib.suppress(DepartmentRefused):  # it has no such open task: nothing to cancel
             await self._post(f"{self.settings.url.rstrip('/')}/{task_id}/cancellation", body, {})
+
+    @property
+    def polls(self) -> bool:
+        return bool(self.settings.status_url)
+
+    async def poll(self, task_id: str, department: str) -> Decision | None:
+        """The department's decision on the task if it has made one (a signed GET of its status
+        URL answering `{"decision": {...}}`), else None."""
+        url = self.settings.status_url.format(task_id=task_id)
+        response = await self._client.get(url, headers={SIGNATURE_HEADER: sign(self.settings.secret, b"")})
+        if response.status_code != 200:
+            return None
+        return _decision(response.json().get("decision"), department)
 
     def verify(self, body: bytes, signature: str) -> bool:
         """Whether a callback comes from the department (signed with the shared secret, fresh)."""

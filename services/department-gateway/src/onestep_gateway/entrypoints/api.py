@@ -34,6 +34,8 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
             "relay": (gateway.relay.run, gateway.relay.stop),
             "desk": (gateway.desk_follower.run, gateway.desk_follower.stop),
         }
+        if gateway.poller is not None:
+            loops["poller"] = (gateway.poller.run, gateway.poller.stop)
         async with background_loops(gateway.producer, loops):
             yield
         gateway.app.close()
