@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from onestep_contracts import TaskCancelled, deterministic_id, envelope, task_id_for, topics
-from onestep_contracts.adapters import Task
+from onestep_contracts.adapters import DepartmentRefused, Task
 from onestep_contracts.signing import SIGNATURE_HEADER, sign, verify
-from onestep_gateway.adapters.http import DepartmentRefused, HttpAdapter, HttpSettings
+from onestep_gateway.adapters.http import HttpAdapter, HttpSettings
 from onestep_gateway.entrypoints.api import create_app
 from onestep_gateway.settings import GatewaySettings
 from onestep_local.department_system import create_app as department_system

@@ -42,6 +42,11 @@ class Decision(ContractModel):
     decided_by: str
 
 
+class DepartmentRefused(Exception):
+    """Raised by an adapter when the department's system refuses a task (an HTTP 4xx, say):
+    the gateway parks the task visibly instead of retrying it."""
+
+
 class DepartmentAdapter(Protocol):
     """Registered under the entry-point group `onestep.gateway_adapters`; the gateway builds
     it with `from_config(<department config file>)`."""

@@ -101,11 +101,19 @@ class CaseLedger(BatchProjection):
             last = min(minute_of(until) - 1, swept + max_minutes)
             made = 0
             for minute in range(swept + 1, last + 1):
-                if Deadlines.create_id(minute) in self.repository:
-                    made += self._fire(minute, self.repository.get(Deadlines.create_id(minute)).timers)
+                deadlines = self._deadlines(minute)
+                if deadlines is not None:
+                    made += self._fire(minute, deadlines.timers)
             if last > self.swept_until():
                 self._record_swept(last)
             return made
+
+    def _deadlines(self, minute: int) -> Deadlines | None:
+        """The minute's timers, read once; None when nothing falls in it."""
+        try:
+            return self.repository.get(Deadlines.create_id(minute))
+        except AggregateNotFoundError:
+            return None
 
     def swept_until(self) -> int:
         return self.recorder.max_tracking_id(SWEEP) or 0

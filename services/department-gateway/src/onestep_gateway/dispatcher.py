@@ -14,9 +14,8 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from onestep_contracts.adapters import DepartmentAdapter, Task
+from onestep_contracts.adapters import DepartmentAdapter, DepartmentRefused, Task
 
-from .adapters.http import DepartmentRefused
 from .application import DepartmentTasks
 from .domain.task import DepartmentTask
 

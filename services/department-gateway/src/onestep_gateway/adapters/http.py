@@ -20,7 +20,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from onestep_contracts.adapters import Decision, Task
+from onestep_contracts.adapters import Decision, DepartmentRefused, Task
 from onestep_contracts.signing import SIGNATURE_HEADER, sign, verify
 
 
@@ -37,10 +37,6 @@ class HttpSettings(BaseSettings):
     timeout_s: float = Field(default=10.0, gt=0)
     attempts: int = Field(default=4, ge=1, description="tries per hand-over before the batch waits and retries")
     backoff_s: float = Field(default=0.5, gt=0)
-
-
-class DepartmentRefused(Exception):
-    """The department's system answered 4xx: the task is not retried, it is parked visibly."""
 
 
 def _retryable(exc: BaseException) -> bool:
