@@ -107,3 +107,17 @@ def decided_envelope(
         decided_at=decided_at or datetime.now(UTC),
     )
     return envelope(event, source=f"test/{department}", id=deterministic_id(task_id, "decided"))
+
+
+def accepted_envelope(case_id, department: str, gateway: str | None = None):
+    """A TaskAccepted as a department's gateway would publish it for the first round's task."""
+    from datetime import UTC, datetime
+
+    from onestep_contracts import TaskAccepted, deterministic_id, envelope
+
+    task_id = deterministic_id(case_id, department, "task")
+    gateway = gateway or f"department-gateway.{department}"
+    event = TaskAccepted(
+        case_id=case_id, task_id=task_id, department=department, gateway=gateway, accepted_at=datetime.now(UTC)
+    )
+    return envelope(event, source=f"test/{department}", id=deterministic_id(task_id, f"accepted:{gateway}"))

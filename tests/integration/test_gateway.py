@@ -90,6 +90,14 @@ def decisions_for(kafka, case_ids: set[str]) -> list:
     ]
 
 
+def acceptances_for(kafka, case_ids: set[str]) -> list:
+    return [
+        env
+        for _, env in read_all(kafka.bootstrap_servers, topics.DECISIONS)
+        if env and env.subject in case_ids and env.type == "onestep.task.accepted"
+    ]
+
+
 def test_each_task_is_recorded_decided_by_rules_and_its_decision_published_once(kafka, store_env):
     group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
     application = submitted_envelope(case_id, ["fire-rescue", "market-regulation"])
@@ -97,6 +105,8 @@ def test_each_task_is_recorded_decided_by_rules_and_its_decision_published_once(
     with running_gateway(kafka, store_env, group) as gateway:
         (decided,) = wait_for(lambda: decisions_for(kafka, {str(case_id)}))
         assert decided.event.department == "fire-rescue" and decided.event.outcome == "approved"
+        (accepted,) = acceptances_for(kafka, {str(case_id)})  # published before the decision
+        assert (accepted.event.task_id, accepted.event.gateway) == (task_id_for(case_id, "fire-rescue"), group)
         assert decided.id == deterministic_id(task_id_for(case_id, "fire-rescue"), "decided")
         task = gateway.app.state.gateway.app.task(task_id_for(case_id, "fire-rescue"))
         assert (task.status, task.dispatched_to) == ("decided", "rules")
@@ -104,6 +114,7 @@ def test_each_task_is_recorded_decided_by_rules_and_its_decision_published_once(
     with running_gateway(kafka, store_env, group) as gateway:
         caught_up(kafka, gateway.app.state.gateway.app)
         assert len(decisions_for(kafka, {str(case_id)})) == 1
+        assert len(acceptances_for(kafka, {str(case_id)})) == 1
 
 
 def test_tasks_wait_recorded_while_the_department_system_is_down_and_go_out_once_when_it_is_back(kafka, store_env):
@@ -165,8 +176,8 @@ def test_the_adapter_is_told_of_a_cancelled_task_and_a_task_cancelled_before_it_
 
 
 def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafka, store_env, tmp_path):
-    city_a, city_b = random.sample([f"43{n}" for n in range(60, 90)], 2)  # cities no other test files in
-    inter_region, local = uuid.uuid4(), uuid.uuid4()
+    city_a, city_b, city_c = random.sample([f"43{n}" for n in range(60, 90)], 3)  # cities no other test files in
+    inter_region, local, nowhere = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     publish(
         kafka.bootstrap_servers,
         topics.APPLICATIONS,
@@ -174,6 +185,8 @@ def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafk
             # handled in city A although accepted in city B
             submitted_envelope(inter_region, ["fire-rescue"], region=f"{city_a}02", accepted_region=f"{city_b}01"),
             submitted_envelope(local, ["fire-rescue"], region=f"{city_b}03", accepted_region=f"{city_b}03"),
+            # no gateway of fire rescue serves city C: nobody accepts it (the ledger reports it unroutable)
+            submitted_envelope(nowhere, ["fire-rescue"], region=f"{city_c}01", accepted_region=f"{city_c}01"),
         ],
     )
     other_store = {
@@ -194,3 +207,11 @@ def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafk
             records = gateway.app.state.gateway.app.repository
             assert uuid.UUID(task_id_for(mine, "fire-rescue")) in records
             assert uuid.UUID(task_id_for(theirs, "fire-rescue")) not in records
+            assert uuid.UUID(task_id_for(nowhere, "fire-rescue")) not in records
+        accepted = wait_for(
+            lambda: (a := acceptances_for(kafka, {str(inter_region), str(local)})) and len(a) == 2 and a
+        )
+        assert sorted((a.subject, a.event.gateway, tuple(a.event.regions)) for a in accepted) == sorted(
+            [(str(inter_region), f"{group}-a", (city_a,)), (str(local), f"{group}-b", (city_b,))]
+        )
+        assert acceptances_for(kafka, {str(nowhere)}) == []

@@ -14,7 +14,7 @@ from onestep_contracts import topics
 from onestep_ledger.domain.deadlines import minute_of
 
 from ..kafka_probe import publish, read_all
-from ..scenarios import decided_envelope, submitted_envelope
+from ..scenarios import accepted_envelope, decided_envelope, submitted_envelope
 from .ledger_client import AUTH, case, running_ledger, wait_for
 
 
@@ -57,10 +57,11 @@ def test_a_late_task_is_reminded_and_marked_overdue_once_and_a_fresh_one_is_not(
         assert overdue["overdue"] == [
             {"department": "market-regulation", "task_id": task["task_id"], "due_at": task["due_at"]}
         ]
-        assert wait_for(lambda: "onestep.task.overdue" in (t := published_types(kafka, late)) and t) == [
+        assert wait_for(lambda: "onestep.task.unroutable" in (t := published_types(kafka, late)) and t) == [
             "onestep.case.opened",
             "onestep.task.reminder",
             "onestep.task.overdue",
+            "onestep.task.unroutable",  # no gateway took it either (none runs in this test)
         ]
         assert case(ledger, fresh)["departments"][0]["level"] is None
         checks = ledger.get("/readyz").json()["checks"]
@@ -72,7 +73,7 @@ def test_a_late_task_is_reminded_and_marked_overdue_once_and_a_fresh_one_is_not(
     with running_ledger(kafka, store_env, group, clock=clock) as ledger:
         app = ledger.app.state.ledger.app
         wait_for(lambda: app.swept_until() >= minute_of(clock()) - 1)
-        assert timeline(ledger, late) == ["Opened", "TaskReminded", "TaskOverdue"]
+        assert timeline(ledger, late) == ["Opened", "TaskReminded", "TaskOverdue", "TaskUnroutable"]
         assert timeline(ledger, fresh) == ["Opened"]
 
 
@@ -106,6 +107,57 @@ def test_a_supplement_request_goes_out_alone_when_the_window_closes(kafka, store
         assert wait_for(lambda: "onestep.case.supplement-requested" in published_types(kafka, case_id))
 
 
+def test_a_task_no_gateway_accepts_is_reported_unroutable_until_one_does(kafka, store_env):
+    group, clock = f"ledger-{uuid.uuid4().hex[:6]}", MovableClock()
+    case_id, accepted_first = uuid.uuid4(), uuid.uuid4()
+    # The gateway's acceptance of one case comes before the ledger has read its application.
+    publish(kafka.bootstrap_servers, topics.DECISIONS, [accepted_envelope(accepted_first, "market-regulation")])
+    twenty_minutes_ago = datetime.now(UTC) - timedelta(minutes=20)
+    publish(
+        kafka.bootstrap_servers,
+        topics.APPLICATIONS,
+        [
+            submitted_envelope(case_id, ["market-regulation", "fire-rescue"], submitted_at=twenty_minutes_ago),
+            submitted_envelope(accepted_first, ["market-regulation"], submitted_at=twenty_minutes_ago),
+        ],
+    )
+    with running_ledger(kafka, store_env, group, clock=clock) as ledger:
+        wait_for(lambda: case(ledger, case_id))
+        publish(kafka.bootstrap_servers, topics.DECISIONS, [accepted_envelope(case_id, "market-regulation")])
+        wait_for(lambda: (c := case(ledger, case_id)) and c["departments"][0]["accepted_by"])
+        clock.ahead = timedelta(minutes=2)  # the minute the overdue routing timers were set in has passed
+        flagged = wait_for(lambda: (c := case(ledger, case_id)) and c["unroutable"] and c)
+        fire = flagged["departments"][1]
+        (reported,) = flagged["unroutable"]
+        assert (reported["department"], reported["task_id"]) == ("fire-rescue", fire["task_id"])
+        assert datetime.fromisoformat(reported["opened_at"]) == twenty_minutes_ago
+        assert (fire["unroutable"], fire["status"]) == (True, "pending")
+        assert wait_for(lambda: "onestep.task.unroutable" in published_types(kafka, case_id))
+        unroutable = [
+            e.event
+            for _, e in read_all(kafka.bootstrap_servers, topics.CASES)
+            if e and e.subject == str(case_id) and e.type == "onestep.task.unroutable"
+        ]
+        assert [(e.department, e.region) for e in unroutable] == [("fire-rescue", "430102")]
+        assert 'type="onestep.task.unroutable"' in ledger.get("/metrics").text
+        held = case(ledger, accepted_first)
+        assert (held["unroutable"], held["departments"][0]["accepted_by"]) == (
+            [],
+            ["department-gateway.market-regulation"],
+        )
+
+        # A gateway for the region is deployed, reads the task and takes it.
+        publish(kafka.bootstrap_servers, topics.DECISIONS, [accepted_envelope(case_id, "fire-rescue")])
+        cleared = wait_for(lambda: (c := case(ledger, case_id)) and not c["unroutable"] and c)
+        assert cleared["departments"][1]["accepted_by"] == ["department-gateway.fire-rescue"]
+        assert timeline(ledger, case_id) == ["Opened", "TaskAccepted", "TaskUnroutable", "TaskAccepted"]
+        # The ledger reads both topics at once: the acceptance waited for the application, or came after it.
+        assert timeline(ledger, accepted_first) in (
+            ["AcceptanceArrivedFirst", "ApplicationArrived", "TaskAccepted"],
+            ["Opened", "TaskAccepted"],
+        )
+
+
 def test_a_batch_that_meets_a_concurrent_write_is_applied_again_not_skipped(store_env):
     """Two ledger instances on one store: one fires a case's timers while the other applies a
     decision to the same case. The loser's batch is not mistaken for one already applied."""
@@ -130,7 +182,7 @@ def test_a_batch_that_meets_a_concurrent_write_is_applied_again_not_skipped(stor
         def finish_batch(self, processing):
             super().finish_batch(processing)
             clock.ahead = timedelta(minutes=2)
-            assert sweeping.sweep(clock()) == 2  # the reminder and the overdue mark, saved first
+            assert sweeping.sweep(clock()) == 3  # the reminder, the overdue mark and unroutable, saved first
 
     racing = SweptMeanwhile(env=store_env, timing=timing, clock=clock)
     with pytest.raises(ConcurrentWrite):
@@ -138,5 +190,5 @@ def test_a_batch_that_meets_a_concurrent_write_is_applied_again_not_skipped(stor
     assert racing.stored_position("decisions", 0) is None
     assert applying.apply_batch("decisions", 0, decision, 0)  # the consumer's retry
     events = [type(e).__name__ for e in applying.repository.event_store.get(case_id)]
-    assert events == ["Opened", "TaskReminded", "TaskOverdue", "DepartmentDecided", "Approved"]
+    assert events == ["Opened", "TaskReminded", "TaskOverdue", "TaskUnroutable", "DepartmentDecided", "Approved"]
     assert applying.apply_batch("decisions", 0, decision, 0) is False  # and now it was applied

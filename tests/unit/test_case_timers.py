@@ -1,5 +1,6 @@
-"""A case's timers: yellow reminders and red overdue marks of open tasks, the supplement
-window that sends a notice without waiting for slow departments, and missed promises.
+"""A case's timers: yellow reminders and red overdue marks of open tasks, tasks no gateway
+accepted (unroutable), the supplement window that sends a notice without waiting for slow
+departments, and missed promises.
 Each fires once, and a timer the case no longer has (its task decided, its case ended) is stale."""
 
 from datetime import datetime, timedelta
@@ -10,7 +11,9 @@ from onestep_ledger.domain.case_rules import Timing
 
 from .case_scenarios import CALENDAR, SUBMITTED, application, at, decide, event_names, step, supplement
 
-TIMING = Timing(CALENDAR, reminder_lead_days=1, supplement_window=timedelta(minutes=30))
+TIMING = Timing(
+    CALENDAR, reminder_lead_days=1, supplement_window=timedelta(minutes=30), routing_window=timedelta(minutes=10)
+)
 
 
 def timers_of(case: Case, kind: str) -> list[dict[str, str]]:
@@ -30,7 +33,7 @@ def test_an_open_task_is_reminded_a_working_day_before_it_is_due_and_marked_over
     assert (reminded.department, reminded.level) == ("market", "yellow")
     assert (late.department, late.level, late.due_at) == ("market", "red", overdue["at"])
     assert case.departments["market"]["level"] == "red"
-    assert case.timers(TIMING) == []
+    assert timers_of(case, "reminder") == timers_of(case, "overdue") == []
 
 
 def test_a_short_task_is_reminded_halfway():
@@ -111,4 +114,73 @@ def test_an_ended_case_has_no_timers():
     assert case.timers(TIMING) == []
     case.collect_events()
     case.fire(overdue, TIMING)
+    assert event_names(case) == []
+
+
+def accepted(case: Case, department: str, gateway: str = "department-gateway.market.4301") -> dict[str, object]:
+    return {
+        "department": department,
+        "task_id": case.departments[department]["task_id"],
+        "gateway": gateway,
+        "regions": ["4301"],
+        "accepted_at": at(0.01),
+    }
+
+
+def test_a_task_no_gateway_accepts_within_the_routing_window_is_reported_unroutable_until_one_does():
+    case = Case.open(uuid4(), application("market", "fire"), "a1")
+    case.acknowledge(accepted(case, "fire", "department-gateway.fire"), "ack-fire")
+    (routing,) = timers_of(case, "unroutable")  # fire's gateway took its task; market's did not
+    assert routing["subject"] == f"market/{case.departments['market']['task_id']}"
+    assert datetime.fromisoformat(routing["at"]) == SUBMITTED + timedelta(minutes=10)
+    case.collect_events()
+
+    case.fire(routing, TIMING)
+    case.fire(routing, TIMING)
+    (unroutable,) = case.collect_events()
+    assert (type(unroutable).__name__, unroutable.department, unroutable.region) == (
+        "TaskUnroutable",
+        "market",
+        "430102",
+    )
+    assert case.departments["market"]["unroutable"] is True
+    assert case.departments["market"]["status"] == "pending"  # still open: a gateway may come
+
+    case.acknowledge(accepted(case, "market"), "ack-market")  # a gateway for 4301 was deployed
+    assert case.departments["market"]["unroutable"] is False
+    assert case.departments["market"]["accepted_by"] == ["department-gateway.market.4301"]
+    decide(case, "market")
+    decide(case, "fire")
+    assert case.status == "approved"
+
+
+def test_an_acceptance_before_the_application_waits_for_it_and_a_repeat_changes_nothing():
+    plan = application("market")
+    case_id = uuid4()
+    opened = Case.open(case_id, plan, "a0")
+    acceptance = accepted(opened, "market")
+
+    case = Case.await_application_accepted(case_id, acceptance, "ack-1")
+    case.acknowledge(acceptance, "ack-1")  # delivered twice before the application
+    case.file(plan, "a1", CALENDAR)
+    assert case.departments["market"]["accepted_by"] == ["department-gateway.market.4301"]
+    assert timers_of(case, "unroutable") == []
+    names = event_names(case)
+    assert names == ["AcceptanceArrivedFirst", "ApplicationArrived", "TaskAccepted"]
+    case.acknowledge(acceptance, "ack-1")
+    case.acknowledge(acceptance, "ack-2")  # the same gateway again (a re-published event)
+    assert event_names(case) == []
+
+
+def test_a_new_round_must_be_accepted_again():
+    case = Case.open(uuid4(), application("market"), "a1")
+    case.acknowledge(accepted(case, "market"), "ack-1")
+    stale = accepted(case, "market")
+    decide(case, "market", "supplement_required", missing=["lease"], hours=1)
+    case.supply(supplement("lease", hours=5), "s1", CALENDAR)
+    assert case.departments["market"]["accepted_by"] == []
+    (routing,) = timers_of(case, "unroutable")
+    assert datetime.fromisoformat(routing["at"]) == datetime.fromisoformat(at(5)) + timedelta(minutes=10)
+    case.collect_events()
+    case.acknowledge(stale, "ack-old-round")  # the first round's task: not this one
     assert event_names(case) == []

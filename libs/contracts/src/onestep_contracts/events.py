@@ -210,6 +210,34 @@ class TaskOpened(IntegrationEvent):
     opened_at: datetime
 
 
+class TaskAccepted(IntegrationEvent):
+    """A department's gateway has taken the task into its record (published on the decisions
+    topic): the task reached a gateway that serves its region. A task no gateway accepts within
+    the ledger's routing window is reported on the case as unroutable."""
+
+    TYPE: ClassVar[str] = "onestep.task.accepted"
+
+    task_id: str
+    department: str
+    gateway: str = Field(description="the accepting gateway (its consumer group)")
+    regions: list[str] = Field(default=[], description="region prefixes the gateway serves; empty: every region")
+    accepted_at: datetime
+
+
+class TaskUnroutable(IntegrationEvent):
+    """No gateway of the department took the task within the routing window: no gateway serves
+    the case's region, or every one that does is down. The task stays open; a gateway that takes
+    it later clears the mark (TaskAccepted)."""
+
+    TYPE: ClassVar[str] = "onestep.task.unroutable"
+
+    task_id: str
+    department: str
+    region: str
+    opened_at: datetime
+    reported_at: datetime
+
+
 class TaskCancelled(IntegrationEvent):
     TYPE: ClassVar[str] = "onestep.task.cancelled"
 
@@ -288,6 +316,7 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         SupplementProvided,
         WithdrawalRequested,
         DepartmentDecided,
+        TaskAccepted,
         CaseOpened,
         TaskOpened,
         TaskCancelled,
@@ -297,6 +326,7 @@ EVENT_TYPES: dict[str, type[IntegrationEvent]] = {
         CaseWithdrawn,
         TaskReminder,
         TaskOverdue,
+        TaskUnroutable,
         PromiseMissed,
     )
 }

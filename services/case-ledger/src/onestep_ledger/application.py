@@ -17,6 +17,7 @@ from onestep_contracts import (
     DepartmentDecided,
     Envelope,
     SupplementProvided,
+    TaskAccepted,
     WithdrawalRequested,
 )
 from onestep_runtime.projection import BatchProjection
@@ -72,6 +73,12 @@ class CaseLedger(BatchProjection):
                 case = Case.await_application(event.case_id, decision, envelope.id)
             else:
                 case.record_decision(decision, envelope.id, self.calendar)
+        elif isinstance(event, TaskAccepted):
+            acceptance = translate.event_values(event)
+            if case is None:
+                case = Case.await_application_accepted(event.case_id, acceptance, envelope.id)
+            else:
+                case.acknowledge(acceptance, envelope.id)
         elif isinstance(event, SupplementProvided) and case is not None:
             case.supply(translate.event_values(event), envelope.id, self.calendar)
         elif isinstance(event, WithdrawalRequested) and case is not None:

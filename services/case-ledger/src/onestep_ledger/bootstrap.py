@@ -49,7 +49,10 @@ def bootstrap(
     """`env` overrides the eventsourcing variables (PERSISTENCE_MODULE, SQLITE_DBNAME, ...) read
     from the environment; `clock` is what the timers are fired by."""
     timing = Timing(
-        WorkingCalendar.from_file(settings.calendar_file), settings.reminder_lead_days, settings.supplement_window
+        WorkingCalendar.from_file(settings.calendar_file),
+        settings.reminder_lead_days,
+        settings.supplement_window,
+        settings.routing_window,
     )
     app = CaseLedger(env=env, timing=timing, clock=clock)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)

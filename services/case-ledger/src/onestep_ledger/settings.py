@@ -30,6 +30,11 @@ class LedgerSettings(BaseSettings):
         default=timedelta(minutes=30),
         description="how long a supplement request waits for other departments to join it in one notice",
     )
+    routing_window: timedelta = Field(
+        default=timedelta(minutes=10),
+        description="how long an open task may wait for a department's gateway to accept it before "
+        "the case reports it unroutable (no gateway serves its region, or they are all down)",
+    )
     sweep_interval_s: float = Field(default=5.0, gt=0, description="how often the watcher looks for due timers")
     host: str = "127.0.0.1"
     port: int = 8082

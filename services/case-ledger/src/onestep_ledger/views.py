@@ -29,6 +29,11 @@ def case_view(case: Case, now: datetime) -> dict[str, Any]:
         for code, part in open_parts.items()
         if case.clock_stopped_at is None and datetime.fromisoformat(part["due_at"]) < now
     ]
+    unroutable = [
+        {"department": code, "task_id": part["task_id"], "opened_at": part["opened_at"]}
+        for code, part in open_parts.items()
+        if part.get("unroutable")
+    ]
     return {
         "case_id": str(case.id),
         "status": case.status,
@@ -46,6 +51,7 @@ def case_view(case: Case, now: datetime) -> dict[str, Any]:
         "supplement_notice": case.notice if case.status == "supplement_required" else [],
         "promises": promises,
         "overdue": overdue,
+        "unroutable": unroutable,
         "licences": case.licences,
         "version": case.version,
     }
@@ -68,6 +74,11 @@ def timeline_entry(domain_event: Any) -> dict[str, Any]:
         applicant = application["applicant"]
         entry["applicant"] = {"name": applicant["name"], "id_number": mask(applicant["id_number"])}
         entry["departments"] = [step["department"] for step in application["route"]]
+    if name == "TaskAccepted":
+        acceptance = domain_event.acceptance
+        entry.update(department=acceptance["department"], task_id=acceptance["task_id"], gateway=acceptance["gateway"])
+    if name == "TaskUnroutable":
+        entry.update(department=domain_event.department, task_id=domain_event.task_id, region=domain_event.region)
     if name in ("TaskOpened", "TaskCancelled"):
         entry.update(department=domain_event.department, task_id=domain_event.task_id, reason=domain_event.reason)
     if name == "TaskOpened":

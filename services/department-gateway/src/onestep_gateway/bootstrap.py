@@ -15,9 +15,9 @@ from onestep_runtime.follower import NotificationFollower, ViewFollower
 from onestep_runtime.kafka import make_producer
 from onestep_runtime.projection_consumer import projection_consumer
 
-from .adapters.decision_publisher import RELAY_NAME, DecisionPublisher
 from .adapters.desk_view import desk_view
 from .adapters.loading import load_adapter
+from .adapters.task_publisher import RELAY_NAME, TaskPublisher
 from .application import DepartmentTasks
 from .desk_projection import DESK_NAME, DeskProjection
 from .dispatcher import Dispatcher
@@ -54,9 +54,8 @@ def bootstrap(
     adapter = adapter or load_adapter(settings.adapter, settings.department_config)
     app = DepartmentTasks(env=env, department=settings.department, regions=settings.regions)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=service)
-    relay = NotificationFollower(
-        app, name=RELAY_NAME, handle=DecisionPublisher(producer, settings.department).publish_batch
-    )
+    publisher = TaskPublisher(producer, settings.department, gateway=settings.group_id, regions=settings.regions)
+    relay = NotificationFollower(app, name=RELAY_NAME, handle=publisher.publish_batch)
     dispatch = NotificationFollower(
         app,
         name=DISPATCH_NAME,

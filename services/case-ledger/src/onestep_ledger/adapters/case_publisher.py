@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter
 
-from onestep_contracts import envelope, topics
+from onestep_contracts import TaskUnroutable, envelope, topics
 from onestep_runtime.kafka import publish
 
 from . import translate
 
 SOURCE = "onestep/case-ledger"
 RELAY_NAME = f"relay:{topics.CASES}"
+PUBLISHED = Counter("onestep_ledger_case_events_published_total", "Case events published, by type", ["type"])
+
+log = logging.getLogger(__name__)
 
 
 class CaseEventPublisher:
@@ -29,4 +34,12 @@ class CaseEventPublisher:
                     event, source=SOURCE, id=translate.case_event_id(domain_event), time=domain_event.timestamp
                 )
                 deliveries.append(await publish(self._producer, topics.CASES, case_envelope))
+                PUBLISHED.labels(event.TYPE).inc()
+                if isinstance(event, TaskUnroutable):  # an operator must deploy or fix a gateway
+                    log.warning(
+                        "task %s of %s is unroutable: no gateway accepted it (region %s)",
+                        event.task_id,
+                        event.department,
+                        event.region,
+                    )
         await asyncio.gather(*deliveries)

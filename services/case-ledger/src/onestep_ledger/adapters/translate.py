@@ -19,10 +19,12 @@ from onestep_contracts import (
     PromiseMissed,
     SupplementProvided,
     SupplementRequested,
+    TaskAccepted,
     TaskCancelled,
     TaskOpened,
     TaskOverdue,
     TaskReminder,
+    TaskUnroutable,
     WithdrawalRequested,
     deterministic_id,
     task_id_for,
@@ -31,7 +33,7 @@ from onestep_contracts import (
 from ..domain.case import Case
 
 
-def event_values(event: DepartmentDecided | SupplementProvided | WithdrawalRequested) -> dict[str, Any]:
+def event_values(event: DepartmentDecided | TaskAccepted | SupplementProvided | WithdrawalRequested) -> dict[str, Any]:
     """The event's data as the aggregate takes it: plain JSON values, without the case id."""
     return event.model_dump(mode="json", exclude={"case_id"})
 
@@ -121,6 +123,17 @@ def contract_events(domain_event: Any) -> list[IntegrationEvent]:
                 department=domain_event.department,
                 due_at=domain_event.due_at,
                 overdue_at=domain_event.timestamp,
+            )
+        ]
+    if isinstance(domain_event, Case.TaskUnroutable):
+        return [
+            TaskUnroutable(
+                case_id=case_id,
+                task_id=domain_event.task_id,
+                department=domain_event.department,
+                region=domain_event.region,
+                opened_at=domain_event.opened_at,
+                reported_at=domain_event.timestamp,
             )
         ]
     if isinstance(domain_event, Case.PromiseMissed):

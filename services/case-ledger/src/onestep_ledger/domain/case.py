@@ -30,9 +30,24 @@ class Case(Aggregate):
         decision: dict[str, Any]
         event_id: str
 
-    def __init__(self, application: dict | None = None, decision: dict | None = None, event_id: str = ""):
+    class AcceptanceArrivedFirst(Aggregate.Created):
+        acceptance: dict[str, Any]
+        event_id: str
+
+    def __init__(
+        self,
+        application: dict | None = None,
+        decision: dict | None = None,
+        event_id: str = "",
+        acceptance: dict | None = None,
+    ):
         self.applied_event_ids: list[str] = [event_id]
-        self.held_decisions: list[dict[str, Any]] = [{"decision": decision, "event_id": event_id}] if decision else []
+        # Decisions and gateways' acceptances that came before the application, in arrival order.
+        self.held_decisions: list[dict[str, Any]] = []
+        if decision:
+            self.held_decisions.append({"decision": decision, "event_id": event_id})
+        if acceptance:
+            self.held_decisions.append({"acceptance": acceptance, "event_id": event_id})
         self.application: dict[str, Any] | None = None
         self.status = "awaiting_application"
         self.departments: dict[str, dict[str, Any]] = {}
@@ -60,6 +75,11 @@ class Case(Aggregate):
         """A case known only from a decision so far; the decision waits for the application."""
         return cls._create(cls.DecisionArrivedFirst, id=case_id, decision=decision, event_id=event_id)
 
+    @classmethod
+    def await_application_accepted(cls, case_id: Any, acceptance: dict[str, Any], event_id: str) -> Case:
+        """A case known only from a gateway's acceptance so far; it waits for the application."""
+        return cls._create(cls.AcceptanceArrivedFirst, id=case_id, acceptance=acceptance, event_id=event_id)
+
     def file(self, application: dict[str, Any], event_id: str, calendar: Calendar) -> None:
         """The application arrives: opens a case that was waiting for it. A different
         application under the same case (a reused Idempotency-Key) is refused on the record."""
@@ -71,7 +91,10 @@ class Case(Aggregate):
             return
         self._application_arrived(application, event_id)
         for held in list(self.held_decisions):
-            self.record_decision(held["decision"], held["event_id"], calendar)
+            if "acceptance" in held:
+                self.acknowledge(held["acceptance"], held["event_id"])
+            else:
+                self.record_decision(held["decision"], held["event_id"], calendar)
 
     def record_decision(self, decision: dict[str, Any], event_id: str, calendar: Calendar) -> None:
         """Applies a department's decision, or records why it is refused; repeats are ignored."""
@@ -94,6 +117,21 @@ class Case(Aggregate):
             self._open_ready_tasks(decision["decided_at"], calendar)
         self._send_notice_when_all_answered(decision["decided_at"])
         self._approve_when_complete()
+
+    def acknowledge(self, acceptance: dict[str, Any], event_id: str) -> None:
+        """A department's gateway has taken the task: the task is routed, and a mark that it
+        was unroutable is cleared. An acceptance of another round's task changes nothing."""
+        releasing_held = self.application is not None and self._is_held(event_id)
+        if event_id in self.applied_event_ids and not releasing_held:
+            return
+        if self.application is None:
+            self._acceptance_held(acceptance, event_id)
+            return
+        part = self.departments.get(acceptance["department"])
+        if part is None or part["task_id"] != acceptance["task_id"]:
+            return
+        if acceptance["gateway"] not in part.get("accepted_by", []):
+            self._task_accepted(acceptance, event_id)
 
     def supply(self, supplement: dict[str, Any], event_id: str, calendar: Calendar) -> None:
         """The applicant's supplement: answers the notice (only the departments that asked review
@@ -150,6 +188,10 @@ class Case(Aggregate):
         elif kind == "supplement-window":
             requests = rules.merge_supplement_requests(self.departments)
             self._supplement_requested(requests, timer["at"], self.portal, self.item)
+        elif kind == "unroutable":
+            department, task_id = subject.split("/", 1)
+            opened_at = self.departments[department]["opened_at"]
+            self._task_unroutable(timer["id"], department, task_id, self.application["region"], opened_at)
         elif kind == "promise-missed":
             self._promise_missed(timer["id"], subject, self.promises[subject]["by"], self.portal, self.item)
 
@@ -157,15 +199,19 @@ class Case(Aggregate):
 
     def timers(self, timing: Timing) -> list[dict[str, str]]:
         """The timers the case has now and that have not fired: reminders and overdue marks of
-        open tasks, the supplement window while other departments are still deciding, and the
-        dates of promised materials not yet supplied."""
+        open tasks, the routing window of tasks no gateway has accepted yet, the supplement
+        window while other departments are still deciding, and the dates of promised materials
+        not yet supplied."""
         if self.application is None or self.status in FINAL_STATES:
             return []
+        open_parts = {department: part for department, part in self.departments.items() if part["status"] == "pending"}
         timers = [
-            timer
-            for department, part in self.departments.items()
-            if part["status"] == "pending"
-            for timer in rules.task_timers(department, part, timing)
+            timer for department, part in open_parts.items() for timer in rules.task_timers(department, part, timing)
+        ]
+        timers += [
+            rules.routing_timer(department, part, timing)
+            for department, part in open_parts.items()
+            if not part.get("accepted_by")
         ]
         if self.status != "supplement_required" and rules.undecided(self.departments):
             window = rules.supplement_window_timer(self.departments, timing)
@@ -284,6 +330,8 @@ class Case(Aggregate):
                 "licences": [],
                 "missing": [],
                 "level": None,
+                "accepted_by": [],
+                "unroutable": False,
             }
             for step in application["route"]
         }
@@ -297,6 +345,23 @@ class Case(Aggregate):
     def _decision_held(self, decision: dict[str, Any], event_id: str) -> None:
         self.applied_event_ids.append(event_id)
         self.held_decisions.append({"decision": decision, "event_id": event_id})
+
+    @event("AcceptanceHeld")
+    def _acceptance_held(self, acceptance: dict[str, Any], event_id: str) -> None:
+        self.applied_event_ids.append(event_id)
+        self.held_decisions.append({"acceptance": acceptance, "event_id": event_id})
+
+    @event("TaskAccepted")
+    def _task_accepted(self, acceptance: dict[str, Any], event_id: str) -> None:
+        self._mark_applied(event_id)
+        part = self.departments[acceptance["department"]]
+        part["accepted_by"] = [*part.get("accepted_by", []), acceptance["gateway"]]
+        part["unroutable"] = False
+
+    @event("TaskUnroutable")
+    def _task_unroutable(self, timer_id: str, department: str, task_id: str, region: str, opened_at: str) -> None:
+        self.fired_timers.append(timer_id)
+        self.departments[department]["unroutable"] = True
 
     @event("ApplicationRefused")
     def _application_refused(self, event_id: str, reason: str) -> None:
@@ -336,7 +401,15 @@ class Case(Aggregate):
         case: dict[str, Any],
     ) -> None:
         self.departments[department].update(
-            status="pending", round=round, task_id=task_id, due_at=due_at, opened_at=opened_at, missing=[], level=None
+            status="pending",
+            round=round,
+            task_id=task_id,
+            due_at=due_at,
+            opened_at=opened_at,
+            missing=[],
+            level=None,
+            accepted_by=[],
+            unroutable=False,
         )
 
     @event("TaskCancelled")

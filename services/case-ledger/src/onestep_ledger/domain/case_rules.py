@@ -92,11 +92,13 @@ def undecided(parts: dict[str, dict[str, Any]]) -> list[str]:
 class Timing:
     """When the case's timers fall: a task's reminder `reminder_lead_days` working days before
     it is due (at most halfway through its promised time); its overdue mark when it is due; a
-    supplement request that others have not joined within `supplement_window` goes out alone."""
+    supplement request that others have not joined within `supplement_window` goes out alone;
+    a task no gateway has accepted within `routing_window` of opening is reported unroutable."""
 
     calendar: Calendar
     reminder_lead_days: float = 1.0
     supplement_window: timedelta = timedelta(minutes=30)
+    routing_window: timedelta = timedelta(minutes=10)
 
 
 def timer(kind: str, subject: str, at: datetime) -> dict[str, str]:
@@ -113,6 +115,12 @@ def task_timers(department: str, part: dict[str, Any], timing: Timing) -> list[d
     remind = min(timing.calendar.add_working_days(_at(part["opened_at"]), part["promised_days"] - lead), due)
     subject = f"{department}/{part['task_id']}"
     return [timer("reminder", subject, remind), timer("overdue", subject, due)]
+
+
+def routing_timer(department: str, part: dict[str, Any], timing: Timing) -> dict[str, str]:
+    """When an open task that no gateway has accepted is reported unroutable (clock time: a
+    gateway takes a task within seconds, on holidays too)."""
+    return timer("unroutable", f"{department}/{part['task_id']}", _at(part["opened_at"]) + timing.routing_window)
 
 
 def supplement_window_timer(parts: dict[str, dict[str, Any]], timing: Timing) -> dict[str, str] | None:
