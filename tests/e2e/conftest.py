@@ -55,9 +55,11 @@ def newborn_system(kafka, tmp_path, webhook) -> Iterator[System]:
 def portal(system: System) -> Iterator[httpx.Client]:
     """A portal's HTTP client, with the restaurant's materials already uploaded to intake."""
     with httpx.Client(headers={"Authorization": f"Bearer {PORTAL_KEY}"}, timeout=15) as client:
-        for code in RESTAURANT_MATERIALS:
-            response = client.post(
-                f"{system['intake'].url}/v1/materials", files={"file": (f"{code}.pdf", material_bytes(code))}
-            )
-            assert response.status_code == 201, response.text
+        upload_restaurant_materials(client, system["intake"].url)
         yield client
+
+
+def upload_restaurant_materials(portal: httpx.Client, intake_url: str) -> None:
+    for code in RESTAURANT_MATERIALS:
+        response = portal.post(f"{intake_url}/v1/materials", files={"file": (f"{code}.pdf", material_bytes(code))})
+        assert response.status_code == 201, response.text

@@ -23,8 +23,8 @@ CIPHER_KEY = "4hOI4gsS2PsZh8E6GZdOzlAXjZcK3DyX6ZB9aTGBTdk="  # test-only AES key
 
 
 class Service:
-    def __init__(self, name: str, module: str, port: int, env: dict[str, str], logs: Path):
-        self.name, self.module, self.port, self.env = name, module, port, env
+    def __init__(self, name: str, module: str, port: int, env: dict[str, str], logs: Path, args: list[str] = ()):
+        self.name, self.module, self.port, self.env, self.args = name, module, port, env, list(args)
         self.log_path = logs / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
@@ -35,7 +35,7 @@ class Service:
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 (kept open for the child)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module],
+            [sys.executable, "-m", self.module, *self.args],
             cwd=REPO,
             env={**os.environ, **self.env},
             stdout=log,
@@ -149,6 +149,11 @@ class System:
 
     def __getitem__(self, name: str) -> Service:
         return self.services[name]
+
+    def add(self, service: Service) -> Service:
+        """Another process to run with the system (a department's own system, say)."""
+        self.services[service.name] = service
+        return service
 
     def start(self) -> System:
         for service in self.services.values():

@@ -103,7 +103,14 @@ def create_app(secret: str, *, delay_s: float = 1.0) -> FastAPI:
         record = department.tasks.get(task_id)
         if record is None:
             return JSONResponse({"detail": "no such task"}, status_code=404)
-        return JSONResponse({"task_id": task_id, "status": record["status"], "decision": record["decision"]})
+        return JSONResponse(
+            {
+                "task_id": task_id,
+                "status": record["status"],
+                "decision": record["decision"],
+                "deliveries": department.deliveries.count(task_id),  # more than one: the same task again
+            }
+        )
 
     @app.post("/tasks/{task_id}/cancellation")
     async def cancel(task_id: str, request: Request) -> Response:
@@ -115,6 +122,11 @@ def create_app(secret: str, *, delay_s: float = 1.0) -> FastAPI:
         if record["status"] == "reviewing":
             record["status"] = "cancelled"
         return JSONResponse({"task_id": task_id, "status": record["status"]})
+
+    @app.get("/healthz")
+    @app.get("/readyz")
+    async def alive() -> dict[str, str]:
+        return {"status": "ok"}
 
     @app.get("/control")
     async def show() -> dict[str, Any]:
