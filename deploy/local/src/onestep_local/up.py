@@ -3,6 +3,10 @@
 Writes a Procfile and an env file under var/ and runs them with honcho (a Procfile
 runner): the Kafka broker, intake, case-ledger, notify, one department gateway per
 department of the catalogue, and a development webhook sink. Ctrl-C stops them all.
+
+Every department decides by its rules except fire rescue, which runs as a department with its
+own system would: its gateway uses the `http` adapter, and the reference department system
+(onestep_local.department_system) reviews each task for a few seconds and calls back.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ DEV_KEY = "dev-portal-key-change-me"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret-change-me"
 DEV_CIPHER_KEY = "Gd7yJ1m1c0cVx3qS2cBz5m0T8bYc2r1yq7Zt1xg2b3E="  # development only; set your own in production
 KAFKA = "127.0.0.1:9092"
-PORTS = {"intake": 8081, "ledger": 8082, "notify": 8083, "webhook": 8089}
+PORTS = {"intake": 8081, "ledger": 8082, "notify": 8083, "webhook": 8089, "department-system": 8110}
 FIRST_GATEWAY_PORT = 8090
+OWN_SYSTEM_DEPARTMENT = "fire-rescue"
+DEV_DEPARTMENT_SECRET = "dev-department-secret-change-me"
+OWN_SYSTEM_DELAY_S = 3.0
 SAMPLE_MATERIALS = ["applicant-identity", "premises-proof", "food-safety-plan"]
 
 
@@ -65,11 +72,25 @@ def procfile(var: Path, departments: list[str]) -> str:
     ]
     for offset, department in enumerate(departments):
         port = FIRST_GATEWAY_PORT + offset
+        adapter = own_system_adapter(port) if department == OWN_SYSTEM_DEPARTMENT else ""
         lines.append(
-            f"{department}: {wait} env GATEWAY_DEPARTMENT={department} GATEWAY_PORT={port}"
+            f"{department}: {wait} env GATEWAY_DEPARTMENT={department} GATEWAY_PORT={port}{adapter}"
             f" SQLITE_DBNAME={var / f'gateway-{department}.sqlite'} onestep-department-gateway"
         )
+    if OWN_SYSTEM_DEPARTMENT in departments:
+        lines.append(
+            f"department-system: python -m onestep_local.department_system --port {PORTS['department-system']}"
+            f" --secret {DEV_DEPARTMENT_SECRET} --delay-s {OWN_SYSTEM_DELAY_S}"
+        )
     return "\n".join(lines) + "\n"
+
+
+def own_system_adapter(gateway_port: int) -> str:
+    """The gateway settings of a department reached through its own system (signed HTTP, callbacks)."""
+    return (
+        f" GATEWAY_ADAPTER=http GATEWAY_HTTP_URL=http://127.0.0.1:{PORTS['department-system']}/tasks"
+        f" GATEWAY_HTTP_SECRET={DEV_DEPARTMENT_SECRET} GATEWAY_HTTP_CALLBACK_BASE_URL=http://127.0.0.1:{gateway_port}"
+    )
 
 
 def welcome(departments: list[str]) -> str:
@@ -107,6 +128,7 @@ onestep is starting (Ctrl-C stops everything).
   case-ledger   http://127.0.0.1:{PORTS["ledger"]}/docs
   notify        http://127.0.0.1:{PORTS["notify"]}/docs
 {gateways}
+  {OWN_SYSTEM_DEPARTMENT}'s own system (reference) http://127.0.0.1:{PORTS["department-system"]}/control
   Kafka         {KAFKA}
 Development portal key: {DEV_KEY}   (webhook notifications print as 'webhook: ...')
 
