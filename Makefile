@@ -6,6 +6,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 LOCAL_PACKAGES := libs/contracts libs/runtime deploy/local services/intake services/case-ledger services/department-gateway services/notify
+# A department adapter in a package of its own, installed as a department would install theirs (the tests use it).
+EXAMPLE_PACKAGES := examples/checklist-adapter
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
 .PHONY: up test unit integration e2e simulate env jars lint format lock schemas clean
@@ -32,12 +34,13 @@ e2e: env jars
 # The environment is rebuilt whenever the lock or a package's metadata changes.
 env: $(VENV)/.synced
 
-$(VENV)/.synced: requirements.lock $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES))
+$(VENV)/.synced: requirements.lock $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES) $(EXAMPLE_PACKAGES))
 	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
 	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
 	$(UV) venv --quiet --allow-existing -p $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet -p $(BIN)/python --require-hashes requirements.lock
 	$(UV) pip install --quiet -p $(BIN)/python --no-deps $(addprefix -e ,$(LOCAL_PACKAGES))
+	$(UV) pip install --quiet -p $(BIN)/python --no-deps $(addprefix -e ,$(EXAMPLE_PACKAGES))
 	@touch $@
 
 jars: deploy/kafka/libs/.resolved

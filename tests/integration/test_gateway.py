@@ -58,13 +58,14 @@ def running_gateway(
     adapter_name: str = "rules",
     officer_keys: dict[str, str] | None = None,
     regions: list[str] | None = None,
+    departments_dir: Path = REPO / "deploy/departments",
     **parts,
 ):
     settings = GatewaySettings(
         department=department,
         kafka_bootstrap_servers=kafka.bootstrap_servers,
         consumer_group=group,
-        departments_dir=REPO / "deploy/departments",
+        departments_dir=departments_dir,
         dispatch_retry_s=0.2,
         adapter=adapter_name,
         officer_keys=officer_keys or {},
