@@ -129,7 +129,9 @@ def test_tasks_wait_recorded_while_the_department_system_is_down_and_go_out_once
         wait_for(lambda: all(uuid.UUID(t) in records.repository for t in task_ids))
         wait_for(lambda: len(system.attempts) >= 6)  # tried, and tried again
         detail = gateway.get("/readyz").json()["checks"]["adapter"]["detail"]
-        waiting = re.fullmatch(r"adapter test-department-system; (\d+) recorded events not yet handed to it", detail)
+        waiting = re.fullmatch(
+            r"adapter test-department-system; (\d+) recorded events not yet handed to it; \d+ parked", detail
+        )
         assert waiting and int(waiting[1]) >= 3, detail  # (and any earlier test's fire-rescue tasks)
         assert decisions_for(kafka, {str(c) for c in case_ids}) == []
 

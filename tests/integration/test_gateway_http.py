@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -157,24 +158,64 @@ def test_a_task_is_retried_on_5xx_and_signed_but_a_4xx_is_not_retried():
         assert [r["answered"] for r in refusing.received] == [422]
 
 
-def test_a_task_the_department_refuses_is_parked_visibly(kafka, store_env):
-    with WebhookReceiver(statuses=[400] * 50) as refusing:
+def test_a_task_the_department_refuses_is_parked_visibly_and_re_driven_once_fixed(kafka, store_env):
+    region = f"43{uuid.uuid4().int % 40 + 50}01"  # a county of this test's own
+    with WebhookReceiver(statuses=[400, 400]) as refusing:  # a bad configuration at the department, fixed later
         adapter = HttpAdapter(HttpSettings(url=refusing.url, secret=SECRET, attempts=1))
-        case_id = uuid.uuid4()
-        publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(case_id, [DEPARTMENT])])
-        officers = {"officer-li": "officer-li-key"}
+        cases = [uuid.uuid4(), uuid.uuid4()]
+        publish(
+            kafka.bootstrap_servers,
+            topics.APPLICATIONS,
+            [submitted_envelope(case_id, [DEPARTMENT], region=region) for case_id in cases],
+        )
+        officer = {"Authorization": "Bearer officer-li-key"}
         group = f"gateway-{uuid.uuid4().hex[:6]}"
-        with running_gateway(kafka, store_env, group, DEPARTMENT, officer_keys=officers, adapter=adapter) as gateway:
-            task_id = task_id_for(case_id, DEPARTMENT)
+        with running_gateway(
+            kafka,
+            store_env,
+            group,
+            DEPARTMENT,
+            officer_keys={"officer-li": "officer-li-key"},
+            adapter=adapter,
+            regions=[region],  # this test's tasks only
+        ) as gateway:
+            first, second = [task_id_for(case_id, DEPARTMENT) for case_id in cases]
             records = gateway.app.state.gateway.app
-            wait_for(lambda: uuid.UUID(task_id) in records.repository and records.task(task_id).status == "parked")
-            assert "400 from the department" in records.task(task_id).park_reason
-            listed = lambda: gateway.get(  # noqa: E731
-                "/v1/tasks",
-                params={"status": "parked", "limit": 500},
-                headers={"Authorization": "Bearer officer-li-key"},
-            ).json()["tasks"]
-            assert wait_for(lambda: [t for t in listed() if t["task_id"] == task_id])
+
+            def status(task_id: str) -> str | None:
+                return records.task(task_id).status if uuid.UUID(task_id) in records.repository else None
+
+            def listed(state: str) -> list[str]:
+                answer = gateway.get("/v1/tasks", params={"status": state, "region": region}, headers=officer)
+                return [task["task_id"] for task in answer.json()["tasks"]]
+
+            wait_for(lambda: status(first) == status(second) == "parked")
+            assert "400 from the department" in records.task(first).park_reason
+            assert sorted(wait_for(lambda: len(p := listed("parked")) == 2 and p)) == sorted([first, second])
+            assert "parked" in gateway.get("/readyz").json()["checks"]["adapter"]["detail"]
+            parked_now = re.search(
+                rf'onestep_gateway_parked_tasks{{department="{DEPARTMENT}"}} (\S+)', metrics(gateway)
+            )
+            assert float(parked_now[1]) >= 2
+
+            assert gateway.post(f"/v1/tasks/{first}/redrive").status_code == 401
+            assert gateway.post(f"/v1/tasks/{first}/redrive", headers=officer).status_code == 200
+            wait_for(lambda: status(first) == "dispatched")
+            again = gateway.post(f"/v1/tasks/{first}/redrive", headers=officer)
+            assert again.status_code == 409 and "not parked" in again.json()["detail"]
+            every = gateway.post("/v1/tasks/parked/redrive", params={"region": region}, headers=officer)
+            assert every.json() == {"redriven": [second]}
+            wait_for(lambda: status(second) == "dispatched")
+            assert wait_for(lambda: listed("parked") == [])
+
+            keys = [request["headers"]["Idempotency-Key"] for request in refusing.received]
+            assert sorted(keys) == sorted([first, second, first, second])  # refused once, then taken once each
+            events = [type(e).__name__ for e in records.repository.event_store.get(uuid.UUID(first))]
+            assert events == ["Received", "Parked", "Redriven", "Dispatched"]
+
+
+def metrics(gateway) -> str:
+    return gateway.get("/metrics").text
 
 
 def test_a_department_without_callbacks_is_polled_for_its_decisions(kafka, store_env):

@@ -61,3 +61,14 @@ def test_an_officer_claims_a_task_and_another_cannot_decide_it():
     )
     assert task.decide({"outcome": "approved", "decided_by": "officer-li"}, "officer-li") is None
     assert names(task) == ["Received", "Dispatched", "Claimed", "DecisionRefused", "Decided"]
+
+
+def test_only_a_parked_task_is_re_driven_and_it_goes_back_to_the_dispatcher():
+    task = DepartmentTask.receive(task_values())
+    assert task.redrive("officer-li") == "the task is received, not parked"
+    task.park("400 from the department: unknown item")
+    assert task.redrive("officer-li") is None
+    assert (task.status, task.park_reason, task.is_open) == ("received", None, True)
+    task.dispatch("http")
+    assert task.redrive("officer-li") == "the task is dispatched, not parked"
+    assert names(task) == ["Received", "Parked", "Redriven", "Dispatched"]

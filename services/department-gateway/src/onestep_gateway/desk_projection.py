@@ -17,6 +17,7 @@ STATUS_OF = {
     DepartmentTask.Decided: "decided",
     DepartmentTask.Cancelled: "cancelled",
     DepartmentTask.Parked: "parked",
+    DepartmentTask.Redriven: "received",
 }
 
 

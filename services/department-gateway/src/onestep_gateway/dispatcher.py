@@ -9,10 +9,11 @@ over twice.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from onestep_contracts.adapters import DepartmentAdapter, DepartmentRefused, Task
 
@@ -21,7 +22,20 @@ from .domain.task import DepartmentTask
 
 DISPATCHED = Counter("onestep_gateway_tasks_dispatched_total", "Tasks handed to the adapter", ["department"])
 PARKED = Counter("onestep_gateway_tasks_parked_total", "Tasks the department's system refused", ["department"])
+PARKED_NOW = Gauge("onestep_gateway_parked_tasks", "Tasks parked now, waiting to be re-driven", ["department"])
 CANCELLED = Counter("onestep_gateway_tasks_cancelled_total", "Open tasks cancelled by the case", ["department"])
+
+
+def gauge_parked(department: str, count: Callable[[str], int]) -> None:
+    """Reports the tasks parked now (read from the desk's list when /metrics is scraped)."""
+
+    def parked_now() -> float:
+        try:
+            return float(count("parked"))
+        except Exception:  # the store is down: /readyz says so
+            return math.nan
+
+    PARKED_NOW.labels(department).set_function(parked_now)
 
 
 class Dispatcher:
@@ -31,7 +45,8 @@ class Dispatcher:
         self._on_decided = on_decided
 
     async def handle(self, domain_events: list[Any]) -> None:
-        received = [e.originator_id for e in domain_events if isinstance(e, DepartmentTask.Received)]
+        handed = (DepartmentTask.Received, DepartmentTask.Redriven)
+        received = list(dict.fromkeys(e.originator_id for e in domain_events if isinstance(e, handed)))
         tasks = await asyncio.to_thread(lambda: [self._app.repository.get(task_id) for task_id in received])
         waiting = [task for task in tasks if task.status == "received"]
         answers = await asyncio.gather(

@@ -67,6 +67,14 @@ class DepartmentTask(Aggregate):
         if self.status == "received":
             self._parked(reason)
 
+    def redrive(self, by: str) -> str | None:
+        """Hands a parked task to the adapter again (the cause was fixed); returns why not, or
+        None when it goes back to the dispatcher."""
+        if self.status != "parked":
+            return f"the task is {self.status}, not parked"
+        self._redriven(by, self.park_reason or "")
+        return None
+
     def claim(self, officer: str) -> str | None:
         """An officer takes the task to review it; returns why not, or None when claimed."""
         if not self.is_open:
@@ -105,6 +113,11 @@ class DepartmentTask(Aggregate):
     def _parked(self, reason: str) -> None:
         self.status = "parked"
         self.park_reason = reason
+
+    @event("Redriven")
+    def _redriven(self, by: str, park_reason: str) -> None:
+        self.status = "received"
+        self.park_reason = None
 
     @event("Claimed")
     def _claimed(self, officer: str) -> None:

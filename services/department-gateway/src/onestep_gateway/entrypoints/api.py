@@ -17,7 +17,7 @@ from onestep_runtime.problems import install_problem_handlers
 
 from ..bootstrap import bootstrap
 from ..settings import GatewaySettings
-from .routes import callbacks, desk
+from .routes import callbacks, desk, parked
 
 
 def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI:
@@ -50,7 +50,8 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
         gateway = app.state.gateway
         last = await asyncio.to_thread(gateway.app.recorder.max_notification_id) or 0
         behind = last - gateway.dispatch.position
-        return True, f"adapter {gateway.adapter.name}; {behind} recorded events not yet handed to it"
+        parked = await asyncio.to_thread(gateway.desk.count, "parked")
+        return True, f"adapter {gateway.adapter.name}; {behind} recorded events not yet handed to it; {parked} parked"
 
     checks = {
         "kafka": consumer_check(lambda: app.state.gateway.consumer),
@@ -58,6 +59,7 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
         "adapter": adapter_check,
     }
     app.include_router(ops_router(checks))
+    app.include_router(parked.router, prefix="/v1")  # before the desk's /tasks/{task_id} routes
     app.include_router(desk.router, prefix="/v1")
     app.include_router(callbacks.router, prefix="/v1")
     return app
