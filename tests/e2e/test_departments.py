@@ -18,8 +18,7 @@ from onestep_contracts import task_id_for
 from onestep_local.kafka_broker import free_port
 
 from ..scenarios import new_key, restaurant_application
-from .conftest import upload_restaurant_materials
-from .system import PORTAL_KEY, Service, System
+from .system import Service, System
 from .waiting import eventually
 
 DEPARTMENT_SECRET = "e2e-fire-rescue-shared-secret"
@@ -28,7 +27,8 @@ DESK_REGIONS = ["4301"]  # Changsha; no urban-management gateway serves Xiangtan
 
 
 @pytest.fixture
-def departments(kafka, tmp_path, webhook) -> Iterator[System]:
+def system(kafka, tmp_path, webhook) -> Iterator[System]:
+    """The restaurant's three system, each plugged in its own way (conftest's `portal` uses it)."""
     running = System(kafka, tmp_path / "system", webhook_url=webhook.url, run_id=uuid.uuid4().hex[:8])
     own_system = running.add(
         Service(
@@ -63,13 +63,6 @@ def departments(kafka, tmp_path, webhook) -> Iterator[System]:
         running.stop()
 
 
-@pytest.fixture
-def portal(departments: System) -> Iterator[httpx.Client]:
-    with httpx.Client(headers={"Authorization": f"Bearer {PORTAL_KEY}"}, timeout=15) as client:
-        upload_restaurant_materials(client, departments["intake"].url)
-        yield client
-
-
 def file(portal, system: System, **changes) -> str:
     response = portal.post(
         f"{system['intake'].url}/v1/applications",
@@ -102,11 +95,11 @@ def at_department(system: System, case_id: str) -> dict:
     return answer.json() if answer.status_code == 200 else {}
 
 
-def test_rules_a_department_system_and_an_officer_decide_one_restaurant_together(departments, portal):
-    case_id = file(portal, departments)
+def test_rules_a_department_system_and_an_officer_decide_one_restaurant_together(system, portal):
+    case_id = file(portal, system)
 
-    (waiting,) = eventually(lambda: on_desk(departments, case_id))
-    desk = departments["urban-management"].url
+    (waiting,) = eventually(lambda: on_desk(system, case_id))
+    desk = system["urban-management"].url
     claimed = httpx.post(f"{desk}/v1/tasks/{waiting['task_id']}/claim", headers=OFFICER)
     assert claimed.status_code == 200, claimed.text
     assert claimed.json()["task"]["form"]["has_outdoor_sign"] is True  # the officer reads the application
@@ -121,39 +114,39 @@ def test_rules_a_department_system_and_an_officer_decide_one_restaurant_together
     )
     assert decided.status_code == 200, decided.text
 
-    approved = eventually(lambda: (c := case(portal, departments, case_id)) and c["status"] == "approved" and c)
+    approved = eventually(lambda: (c := case(portal, system, case_id)) and c["status"] == "approved" and c)
     numbers = {licence["approval"]: licence["number"] for licence in approved["licences"]}
     assert numbers["outdoor-sign-permit"] == "URB-2026-0001"
     assert numbers["fire-safety-check"].startswith("REF430102")  # issued by the department's own system
     assert {"business-licence", "food-business-permit"} <= set(numbers)  # by market regulation's rules
     assert all(part["accepted_by"] for part in approved["departments"])
     assert approved["unroutable"] == []
-    assert at_department(departments, case_id)["status"] == "decided"
+    assert at_department(system, case_id)["status"] == "decided"
 
 
-def test_withdrawal_an_unserved_region_and_a_department_system_down_for_a_while(departments, portal):
-    own_system = departments["department-system"].url
+def test_withdrawal_an_unserved_region_and_a_department_system_down_for_a_while(system, portal):
+    own_system = system["department-system"].url
     httpx.post(f"{own_system}/control", json={"down": True, "delay_s": 600})
-    elsewhere = file(portal, departments, region="430202")  # Xiangtan: no desk serves it
-    withdrawn = file(portal, departments)
+    elsewhere = file(portal, system, region="430202")  # Xiangtan: no desk serves it
+    withdrawn = file(portal, system)
 
     eventually(lambda: httpx.get(f"{own_system}/control").json()["refused_while_down"] >= 2)
-    assert at_department(departments, withdrawn) == {}
+    assert at_department(system, withdrawn) == {}
     httpx.post(f"{own_system}/control", json={"down": False})
-    assert eventually(lambda: at_department(departments, withdrawn).get("status")) == "reviewing"
-    assert eventually(lambda: at_department(departments, elsewhere).get("status")) == "reviewing"
-    assert [at_department(departments, c)["deliveries"] for c in (withdrawn, elsewhere)] == [1, 1]
+    assert eventually(lambda: at_department(system, withdrawn).get("status")) == "reviewing"
+    assert eventually(lambda: at_department(system, elsewhere).get("status")) == "reviewing"
+    assert [at_department(system, c)["deliveries"] for c in (withdrawn, elsewhere)] == [1, 1]
 
-    unroutable = eventually(lambda: case(portal, departments, elsewhere)["unroutable"], timeout_s=150)
+    unroutable = eventually(lambda: case(portal, system, elsewhere)["unroutable"], timeout_s=150)
     assert [(part["department"], part["task_id"]) for part in unroutable] == [
         ("urban-management", task_id_for(elsewhere, "urban-management"))
     ]
-    assert on_desk(departments, elsewhere) == []
+    assert on_desk(system, elsewhere) == []
 
-    eventually(lambda: on_desk(departments, withdrawn))
-    answer = portal.post(f"{departments['intake'].url}/v1/applications/{withdrawn}/withdraw", json={"reason": "moved"})
+    eventually(lambda: on_desk(system, withdrawn))
+    answer = portal.post(f"{system['intake'].url}/v1/applications/{withdrawn}/withdraw", json={"reason": "moved"})
     assert answer.status_code == 202, answer.text
-    assert eventually(lambda: at_department(departments, withdrawn).get("status") == "cancelled")
-    assert eventually(lambda: on_desk(departments, withdrawn, status="cancelled"))
-    assert on_desk(departments, withdrawn) == []
-    assert case(portal, departments, withdrawn)["status"] == "withdrawn"
+    assert eventually(lambda: at_department(system, withdrawn).get("status") == "cancelled")
+    assert eventually(lambda: on_desk(system, withdrawn, status="cancelled"))
+    assert on_desk(system, withdrawn) == []
+    assert case(portal, system, withdrawn)["status"] == "withdrawn"

@@ -133,6 +133,10 @@ def test_tasks_wait_recorded_while_the_department_system_is_down_and_go_out_once
             r"adapter test-department-system; (\d+) recorded events not yet handed to it; \d+ parked", detail
         )
         assert waiting and int(waiting[1]) >= 3, detail  # (and any earlier test's fire-rescue tasks)
+        metrics = gateway.get("/metrics").text
+        backlog = re.search(r'onestep_gateway_dispatch_backlog_events\{department="fire-rescue"\} (\S+)', metrics)
+        assert float(backlog[1]) >= 3
+        assert re.search(r'onestep_follower_failures_total\{follower="dispatch"\} [1-9]', metrics)
         assert decisions_for(kafka, {str(c) for c in case_ids}) == []
 
         system.down = False

@@ -16,8 +16,15 @@ from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking, TrackingRecorder
+from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
+
+FAILURES = Counter(
+    "onestep_follower_failures_total",
+    "Batches a follower could not hand over (its peer or store was down) and will try again",
+    ["follower"],
+)
 
 BatchOfEvents = Callable[[list[Any]], Awaitable[None]]
 # Writes the events into a view, with the position of the last one, in one transaction.
@@ -65,6 +72,7 @@ class NotificationFollower:
                 handled = await self._follow_once()
                 delay = self._retry_delay_s
             except Exception as exc:  # a peer is down: retry the same batch later
+                FAILURES.labels(self.name).inc()
                 log.warning("%s: %r; retrying in %.1fs", self.name, exc, delay)
                 await self._sleep(delay)
                 delay = min(delay * 2, 30.0)

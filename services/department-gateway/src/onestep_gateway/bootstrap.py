@@ -20,7 +20,7 @@ from .adapters.loading import load_adapter
 from .adapters.task_publisher import RELAY_NAME, TaskPublisher
 from .application import DepartmentTasks
 from .desk_projection import DESK_NAME, DeskProjection
-from .dispatcher import Dispatcher, gauge_parked
+from .dispatcher import Dispatcher, gauge_waiting
 from .poller import Poller
 from .settings import GatewaySettings
 
@@ -73,8 +73,12 @@ def bootstrap(
         max_records=settings.max_batch,
     )
     desk = DeskProjection(desk_view(app))
-    gauge_parked(settings.department, desk.count)
     desk_follower = ViewFollower(app, view=desk.view, name=DESK_NAME, apply=desk.apply, idle_wait_s=0.5)
     polls = getattr(adapter, "polls", False)
     poller = Poller(app, adapter, desk, on_decided=relay.wake) if polls else None
+    gauge_waiting(
+        settings.department,
+        parked=lambda: desk.count("parked"),
+        backlog=lambda: (app.recorder.max_notification_id() or 0) - dispatch.position,
+    )
     return Gateway(settings, app, adapter, producer, consumer, dispatch, relay, desk, desk_follower, poller)

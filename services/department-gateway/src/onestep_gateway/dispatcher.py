@@ -22,20 +22,30 @@ from .domain.task import DepartmentTask
 
 DISPATCHED = Counter("onestep_gateway_tasks_dispatched_total", "Tasks handed to the adapter", ["department"])
 PARKED = Counter("onestep_gateway_tasks_parked_total", "Tasks the department's system refused", ["department"])
+BACKLOG = Gauge(
+    "onestep_gateway_dispatch_backlog_events",
+    "Recorded events the adapter has not taken yet (tasks wait while the department's system is down)",
+    ["department"],
+)
 PARKED_NOW = Gauge("onestep_gateway_parked_tasks", "Tasks parked now, waiting to be re-driven", ["department"])
 CANCELLED = Counter("onestep_gateway_tasks_cancelled_total", "Open tasks cancelled by the case", ["department"])
 
 
-def gauge_parked(department: str, count: Callable[[str], int]) -> None:
-    """Reports the tasks parked now (read from the desk's list when /metrics is scraped)."""
+def gauge_waiting(department: str, parked: Callable[[], int], backlog: Callable[[], int]) -> None:
+    """Reports, when /metrics is scraped, the tasks parked now and how many recorded events the
+    adapter has not taken yet (tasks waiting while the department's system is down)."""
 
-    def parked_now() -> float:
-        try:
-            return float(count("parked"))
-        except Exception:  # the store is down: /readyz says so
-            return math.nan
+    def reading(count: Callable[[], int]) -> Callable[[], float]:
+        def value() -> float:
+            try:
+                return float(count())
+            except Exception:  # the store is down: /readyz says so
+                return math.nan
 
-    PARKED_NOW.labels(department).set_function(parked_now)
+        return value
+
+    PARKED_NOW.labels(department).set_function(reading(parked))
+    BACKLOG.labels(department).set_function(reading(backlog))
 
 
 class Dispatcher:
