@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from onestep_contracts import Envelope, deserialize, serialize
+from onestep_runtime.kafka import read_to_end, topic_partitions
 
 
 def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
     async def read() -> dict[int, int]:
+        partitions = await topic_partitions(bootstrap_servers, topic)
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=f"probe-{uuid.uuid4()}")
         await consumer.start()
         try:
-            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
             offsets = await consumer.end_offsets(partitions)
             return {tp.partition: offset for tp, offset in offsets.items()}
         finally:
@@ -24,31 +25,16 @@ def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
     return asyncio.run(read())
 
 
-def read_all(bootstrap_servers: str, topic: str, *, idle_s: float = 1.5) -> list[tuple[dict, Envelope | None]]:
+def read_all(bootstrap_servers: str, topic: str) -> list[tuple[dict, Envelope | None]]:
     """Every record of the topic so far: (headers, envelope or None if undecodable)."""
-
-    async def read() -> list:
-        consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=bootstrap_servers, group_id=f"probe-{uuid.uuid4()}", auto_offset_reset="earliest"
-        )
-        await consumer.start()
-        records = []
+    out = []
+    for record in asyncio.run(read_to_end(bootstrap_servers, topic)):
         try:
-            while batch := await consumer.getmany(timeout_ms=int(idle_s * 1000)):
-                for messages in batch.values():
-                    records.extend(messages)
-        finally:
-            await consumer.stop()
-        out = []
-        for record in records:
-            try:
-                decoded = deserialize(record.headers, record.value, record.key)
-            except Exception:
-                decoded = None
-            out.append((dict(record.headers), decoded))
-        return out
-
-    return asyncio.run(read())
+            decoded = deserialize(record.headers, record.value, record.key)
+        except Exception:
+            decoded = None
+        out.append((dict(record.headers), decoded))
+    return out
 
 
 def publish(bootstrap_servers: str, topic: str, envelopes: list[Envelope], *, raw: list[tuple] = ()) -> None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import uuid
 
 from fastapi.testclient import TestClient
 
 from onestep_contracts import topics
+from onestep_ledger.application import CaseLedger
 from onestep_ledger.entrypoints.api import create_app
 from onestep_ledger.settings import LedgerSettings
 
-from ..kafka_probe import publish, read_all
+from ..kafka_probe import end_offsets, publish, read_all
 from ..scenarios import decided_envelope, submitted_envelope
 
 
@@ -56,3 +60,70 @@ def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_case_is_
     assert all(
         headers["dlq_topic"] == topics.APPLICATIONS.encode() and headers["dlq_offset"].isdigit() for headers in mine
     )
+
+
+def dlq(kafka, *args: str) -> str:
+    """The operator's command, as a real process."""
+    done = subprocess.run(
+        [sys.executable, "-m", "onestep_runtime.dlq", "--bootstrap-servers", kafka.bootstrap_servers, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_record_a_faulty_ledger_could_not_apply_is_listed_and_replayed_once_it_is_fixed(kafka, tmp_path, monkeypatch):
+    victim, bystander = uuid.uuid4(), uuid.uuid4()
+    application = submitted_envelope(victim, ["market-regulation"])
+    publish(
+        kafka.bootstrap_servers,
+        topics.APPLICATIONS,
+        [application, submitted_envelope(bystander, ["market-regulation"])],
+    )
+    settings = LedgerSettings(
+        kafka_bootstrap_servers=kafka.bootstrap_servers, consumer_group=f"dlq-{uuid.uuid4().hex[:6]}"
+    )
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "ledger.sqlite")}
+
+    applies = CaseLedger.apply_envelope
+
+    def faulty(self, envelope, processing):  # the version deployed today has a bug for this case
+        if envelope.event.case_id == victim:
+            raise RuntimeError("a fault in this version of the ledger")
+        return applies(self, envelope, processing)
+
+    def letters() -> list[dict]:
+        listed = [json.loads(line) for line in dlq(kafka, "list", "--service", "case-ledger", "--json").splitlines()]
+        return [entry for entry in listed if entry["event_id"] == application.id]
+
+    monkeypatch.setattr(CaseLedger, "apply_envelope", faulty)
+    with TestClient(create_app(settings, env=env)) as ledger:
+        store = ledger.app.state.ledger.app
+        wait_for(letters)
+        wait_for(lambda: bystander in store.repository)  # its partition went on
+    monkeypatch.undo()  # the fixed version is deployed
+
+    (letter,) = letters()
+    assert letter["topic"] == topics.APPLICATIONS and letter["event_type"] == "onestep.application.submitted"
+    assert "a fault in this version of the ledger" in letter["reason"]
+    assert "李湘" not in dlq(kafka, "list")  # facts about the record, never its personal data
+
+    with TestClient(create_app(settings, env=env)) as ledger:
+        store = ledger.app.state.ledger.app
+        assert "1 records replayed" in dlq(kafka, "replay", "--letter", letter["letter"])
+        wait_for(lambda: victim in store.repository)
+        dlq(kafka, "replay", "--letter", letter["letter"])  # replayed twice: applied once
+        partition = letter["partition"]  # a record keeps its key, so its partition
+        end = end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS)[partition]
+        wait_for(lambda: (store.stored_position(topics.APPLICATIONS, partition) or 0) >= end - 1)
+        case_events = [type(e).__name__ for e in store.repository.event_store.get(victim)]
+        assert case_events == ["Opened"]
+
+
+def wait_for(probe, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not probe():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)

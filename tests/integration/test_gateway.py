@@ -80,7 +80,11 @@ def caught_up(kafka, records) -> None:
     for topic in (topics.APPLICATIONS, topics.CASES):
         for partition, end in end_offsets(kafka.bootstrap_servers, topic).items():
             if end:
-                wait_for(lambda t=topic, p=partition, e=end: (records.stored_position(t, p) or -1) >= e - 1)
+                wait_for(lambda t=topic, p=partition, e=end: at_or_past(records.stored_position(t, p), e - 1))
+
+
+def at_or_past(stored: int | None, offset: int) -> bool:
+    return stored is not None and stored >= offset
 
 
 def decisions_for(kafka, case_ids: set[str]) -> list:

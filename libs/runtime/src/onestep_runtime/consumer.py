@@ -62,24 +62,31 @@ def position_name(topic: str, partition: int) -> str:
 
 
 class _SeekToStoredPositions(ConsumerRebalanceListener):
-    def __init__(self, consumer: AIOKafkaConsumer, stored_position: StoredPosition):
+    """On assignment, moves each partition to the position its store recorded. Until then the
+    partition is not `positioned`: the fetcher may already have read it from elsewhere (from
+    the start, before the seek), and those records are not handled."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, stored_position: StoredPosition, positioned: set[TopicPartition]):
         self._consumer = consumer
         self._stored_position = stored_position
+        self._positioned = positioned
 
     async def on_partitions_revoked(self, revoked) -> None:
-        return None
+        self._positioned.difference_update(revoked)
 
     async def on_partitions_assigned(self, assigned) -> None:
         for partition in assigned:
             await _seek_to_stored(self._consumer, partition, self._stored_position)
+            self._positioned.add(partition)
 
 
 async def _seek_to_stored(consumer: AIOKafkaConsumer, partition: TopicPartition, stored: StoredPosition) -> None:
+    """An explicit offset, even for the start: seek_to_beginning is applied lazily, and a fetch
+    already in flight would hand the first records over twice."""
     position = await stored(partition)
     if position is None:
-        await consumer.seek_to_beginning(partition)
-    else:
-        consumer.seek(partition, position + 1)
+        position = (await consumer.beginning_offsets([partition]))[partition] - 1
+    consumer.seek(partition, position + 1)
 
 
 class TopicConsumer:
@@ -106,6 +113,7 @@ class TopicConsumer:
         self._max_records = max_records
         self._retry_delay_s = retry_delay_s
         self._stopping = asyncio.Event()
+        self._positioned: set[TopicPartition] = set()
         self.running = False
 
     def stop(self) -> None:
@@ -126,7 +134,12 @@ class TopicConsumer:
     async def run(self) -> None:
         """Consumes until stop(); a fresh Kafka consumer each run, so a crashed loop can be restarted."""
         self._consumer = self._new_consumer()
-        listener = _SeekToStoredPositions(self._consumer, self._stored_position) if self._stored_position else None
+        self._positioned.clear()
+        listener = (
+            _SeekToStoredPositions(self._consumer, self._stored_position, self._positioned)
+            if self._stored_position
+            else None
+        )
         self._consumer.subscribe(self._topics, listener=listener)
         await start_with_retry(self._consumer, name=f"{self._service} consumer", log=log)
         self.running = True
@@ -157,6 +170,8 @@ class TopicConsumer:
             log.warning("%s commit skipped: %s", self._service, exc)
 
     async def _handle_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> bool:
+        if self._stored_position and partition not in self._positioned:
+            return False  # read before the seek to the stored position: it will be read again from there
         deliveries = []
         for record in records:
             CONSUMED.labels(self._service, record.topic).inc()

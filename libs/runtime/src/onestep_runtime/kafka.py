@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from onestep_contracts import Envelope, serialize
 
@@ -26,6 +27,38 @@ async def publish(producer: AIOKafkaProducer, topic: str, envelope: Envelope) ->
     """Queues the envelope keyed by its case; await the returned future for the broker's ack."""
     record = serialize(envelope)
     return await producer.send(topic, value=record.value, key=record.key, headers=record.headers)
+
+
+async def topic_partitions(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+    """The topic's partitions, as the cluster describes them (a consumer's own metadata only
+    knows the topics it subscribed to)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    numbers = sorted(partition["partition"] for partition in described["partitions"])
+    return [TopicPartition(topic, number) for number in numbers]
+
+
+async def read_to_end(bootstrap_servers: str, topic: str) -> list:
+    """Every record of the topic up to its end when asked, read without a consumer group
+    (nothing is committed, and no group has to form first)."""
+    partitions = await topic_partitions(bootstrap_servers, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records = []
+        while [p for p in partitions if await consumer.position(p) < ends[p]]:
+            for partition, batch in (await consumer.getmany(timeout_ms=1000)).items():
+                records.extend(record for record in batch if record.offset < ends[partition])
+        return records
+    finally:
+        await consumer.stop()
 
 
 async def start_with_retry(client, *, name: str, log, delay_s: float = 2.0) -> None:
