@@ -58,14 +58,19 @@ class Service:
             time.sleep(0.3)
         raise RuntimeError(f"{self.name} not ready: {last}\n{self.log_path.read_text()[-3000:]}")
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self, grace_s: float = 30.0) -> bool:
+        """SIGTERM, as an orchestrator stops a container; True when the process drained and
+        exited cleanly by itself within `grace_s`, False when it had to be killed."""
+        if not self.process or self.process.poll() is not None:
+            return True
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            # uvicorn, once shut down gracefully, ends by the same signal so its parent sees why
+            return self.process.wait(grace_s) in (0, -signal.SIGTERM)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return False
 
     def kill(self) -> None:
         """SIGKILL: the process dies mid-work, as in a crash."""
@@ -86,6 +91,7 @@ class System:
     ):
         home.mkdir(parents=True, exist_ok=True)
         self.home = home
+        self.run_id = run_id
         keys = json.dumps({PORTAL: PORTAL_KEY})
         store = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "CIPHER_KEY": CIPHER_KEY}
         self.services = {
@@ -149,6 +155,16 @@ class System:
 
     def __getitem__(self, name: str) -> Service:
         return self.services[name]
+
+    def on_postgres(self, cluster, *names: str) -> System:
+        """Moves the named services' stores to databases of their own in the cluster."""
+        for name in names:
+            database = f"{name}_{self.run_id}".replace("-", "_")
+            cluster.create_database(database)
+            env = self.services[name].env
+            env.pop("SQLITE_DBNAME", None)
+            env.update(cluster.eventsourcing_env(database))
+        return self
 
     def add(self, service: Service) -> Service:
         """Another process to run with the system (a department's own system, say)."""

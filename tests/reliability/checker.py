@@ -1,0 +1,152 @@
+"""After a fault, reads what the system recorded (the ledger, the topics, notify's delivery
+records, the portal's webhook) and checks DESIGN.md's promises:
+
+- every accepted application has exactly one case (no 202 lost, no second case from a retry);
+- every case is in the state its departments' decisions imply;
+- no case timeline holds a fact twice (an event applied twice, or a repeat refused);
+- notify recorded each event once per channel, and delivered it;
+- every poison message is in the dead-letter topic.
+
+It returns the counts (printed by the tests) and the problems found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from onestep_contracts import ApplicationSubmitted, DepartmentDecided, topics
+
+from ..e2e.system import PORTAL_KEY, System
+from ..kafka_probe import read_all
+
+FACTS = ("Opened", "ApplicationArrived", "DepartmentDecided", "TaskAccepted", "Approved", "Rejected", "TaskOpened")
+
+
+@dataclass
+class Findings:
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def report(self, title: str) -> str:
+        lines = [f"{title}:"] + [f"  {name:<44} {value}" for name, value in self.counts.items()]
+        lines += [f"  PROBLEM {problem}" for problem in self.problems[:20]]
+        return "\n".join(lines)
+
+
+def expected_status(route: list[str], outcomes: dict[str, set[str]]) -> str:
+    if any("rejected" in outcomes.get(department, ()) for department in route):
+        return "rejected"
+    if all("approved" in outcomes.get(department, ()) for department in route):
+        return "approved"
+    return "undecided"
+
+
+def check(
+    system: System,
+    kafka,
+    accepted: dict[str, str],
+    *,
+    marker: str,
+    webhook=None,
+    poison_ids: tuple[str, ...] = (),
+) -> Findings:
+    """`accepted`: Idempotency-Key → case id as intake answered 202; `marker`: a string in the
+    business name of every application of this run (the topics hold other tests' cases)."""
+    found = Findings()
+    case_ids = set(accepted.values())
+    found.counts["applications accepted (202)"] = len(accepted)
+    found.counts["distinct cases answered"] = len(case_ids)
+
+    routes: dict[str, list[str]] = {}
+    for _, envelope in read_all(kafka.bootstrap_servers, topics.APPLICATIONS):
+        event = envelope and envelope.event
+        if isinstance(event, ApplicationSubmitted) and marker in str(event.form.get("business_name", "")):
+            routes[str(event.case_id)] = [step.department for step in event.route]
+    found.counts["cases on the applications topic"] = len(routes)
+    _problem(found, "202 answered, never published", sorted(case_ids - set(routes)))
+    _problem(found, "published without a 202 for it (a second case)", sorted(set(routes) - case_ids))
+
+    outcomes: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    decision_ids: Counter[str] = Counter()
+    for _, envelope in read_all(kafka.bootstrap_servers, topics.DECISIONS):
+        event = envelope and envelope.event
+        if isinstance(event, DepartmentDecided) and str(event.case_id) in case_ids:
+            outcomes[str(event.case_id)][event.department].add(event.outcome)
+            decision_ids[envelope.id] += 1
+    found.counts["decisions published"] = len(decision_ids)
+    found.counts["decisions published again (same id)"] = sum(n - 1 for n in decision_ids.values())
+
+    with (
+        httpx.Client(headers={"Authorization": f"Bearer {PORTAL_KEY}"}, timeout=30) as client,
+        ThreadPoolExecutor(8) as pool,
+    ):
+        views = list(pool.map(lambda case_id: _read_case(client, system, case_id), sorted(case_ids)))
+
+    states: Counter[str] = Counter()
+    duplicated, refused, undelivered, delivered = [], 0, 0, 0
+    for case_id, case, timeline, deliveries in views:
+        if case is None:
+            found.problems.append(f"no case in the ledger for {case_id}")
+            continue
+        states[case["status"]] += 1
+        expected = expected_status(routes.get(case_id, []), outcomes[case_id])
+        if case["status"] != expected:
+            found.problems.append(f"{case_id} is {case['status']}, its decisions say {expected}")
+        facts = Counter(
+            (entry["event"], entry.get("department"), entry.get("task_id"), entry.get("gateway"))
+            for entry in timeline
+            if entry["event"] in FACTS
+        )
+        if any(n > 1 for n in facts.values()) or sum(facts[f] for f in facts if f[0] in FACTS[:2]) != 1:
+            duplicated.append(case_id)
+        refused += sum(entry["event"].endswith("Refused") for entry in timeline)
+        delivered += sum(d["state"] == "delivered" for d in deliveries)
+        undelivered += sum(d["state"] != "delivered" for d in deliveries)
+    for status, number in sorted(states.items()):
+        found.counts[f"cases {status}"] = number
+    found.counts["cases with a fact twice in their timeline"] = len(duplicated)
+    found.counts["refused transitions on timelines"] = refused
+    _problem(found, "a fact twice in the timeline", duplicated)
+    found.counts["notifications delivered (event, channel)"] = delivered
+    found.counts["notifications not delivered"] = undelivered
+    if undelivered:
+        found.problems.append(f"{undelivered} notifications not delivered")
+
+    if webhook is not None:
+        posts = Counter(
+            request["headers"].get("Onestep-Event-Id")
+            for request in webhook.received
+            if json.loads(request["body"]).get("subject") in case_ids
+        )
+        found.counts["webhook POSTs"] = sum(posts.values())
+        found.counts["webhook POSTs of an event already delivered"] = sum(n - 1 for n in posts.values())
+
+    if poison_ids:
+        parked = {
+            headers.get("ce_id", b"").decode() for headers, _ in read_all(kafka.bootstrap_servers, topics.DEAD_LETTERS)
+        }
+        found.counts["poison messages injected"] = len(poison_ids)
+        found.counts["poison messages dead-lettered"] = len(set(poison_ids) & parked)
+        _problem(found, "poison message not dead-lettered", sorted(set(poison_ids) - parked))
+    return found
+
+
+def _read_case(client: httpx.Client, system: System, case_id: str) -> tuple[str, Any, list, list]:
+    ledger, notify = system["ledger"].url, system["notify"].url
+    case = client.get(f"{ledger}/v1/cases/{case_id}")
+    if case.status_code != 200:
+        return case_id, None, [], []
+    timeline = client.get(f"{ledger}/v1/cases/{case_id}/timeline").json()["events"]
+    deliveries = client.get(f"{notify}/v1/notifications", params={"case_id": case_id}).json()["notifications"]
+    return case_id, case.json(), timeline, deliveries
+
+
+def _problem(found: Findings, what: str, case_ids: list[str]) -> None:
+    if case_ids:
+        found.problems.append(f"{len(case_ids)} × {what}: {case_ids[:5]}")
