@@ -25,6 +25,7 @@ from onestep_contracts import ApplicationSubmitted, DepartmentDecided, topics
 from ..e2e.system import PORTAL_KEY, System
 from ..kafka_probe import read_all
 
+FINAL = {"approved", "rejected"}
 FACTS = ("Opened", "ApplicationArrived", "DepartmentDecided", "TaskAccepted", "Approved", "Rejected", "TaskOpened")
 
 
@@ -89,7 +90,7 @@ def check(
         views = list(pool.map(lambda case_id: _read_case(client, system, case_id), sorted(case_ids)))
 
     states: Counter[str] = Counter()
-    duplicated, refused, undelivered, delivered = [], 0, 0, 0
+    duplicated, repeats, ended, undelivered, delivered = [], [], 0, 0, 0
     for case_id, case, timeline, deliveries in views:
         if case is None:
             found.problems.append(f"no case in the ledger for {case_id}")
@@ -105,13 +106,17 @@ def check(
         )
         if any(n > 1 for n in facts.values()) or sum(facts[f] for f in facts if f[0] in FACTS[:2]) != 1:
             duplicated.append(case_id)
-        refused += sum(entry["event"].endswith("Refused") for entry in timeline)
+        refusals = [entry.get("refused", "") for entry in timeline if entry["event"].endswith("Refused")]
+        ended += sum(reason.startswith("the case is already") for reason in refusals)
+        repeats += [f"{case_id}: {reason}" for reason in refusals if not reason.startswith("the case is already")]
         delivered += sum(d["state"] == "delivered" for d in deliveries)
         undelivered += sum(d["state"] != "delivered" for d in deliveries)
     for status, number in sorted(states.items()):
         found.counts[f"cases {status}"] = number
     found.counts["cases with a fact twice in their timeline"] = len(duplicated)
-    found.counts["refused transitions on timelines"] = refused
+    found.counts["decisions refused: the case had ended"] = ended
+    found.counts["other refusals on timelines (a repeat?)"] = len(repeats)
+    found.problems += repeats[:5]
     _problem(found, "a fact twice in the timeline", duplicated)
     found.counts["notifications delivered (event, channel)"] = delivered
     found.counts["notifications not delivered"] = undelivered
@@ -150,3 +155,15 @@ def _read_case(client: httpx.Client, system: System, case_id: str) -> tuple[str,
 def _problem(found: Findings, what: str, case_ids: list[str]) -> None:
     if case_ids:
         found.problems.append(f"{len(case_ids)} × {what}: {case_ids[:5]}")
+
+
+def all_final(system: System, case_ids: list[str]) -> bool:
+    def status(client: httpx.Client, case_id: str) -> str | None:
+        answer = client.get(f"{system['ledger'].url}/v1/cases/{case_id}")
+        return answer.json()["status"] if answer.status_code == 200 else None
+
+    with (
+        httpx.Client(headers={"Authorization": f"Bearer {PORTAL_KEY}"}, timeout=30) as client,
+        ThreadPoolExecutor(8) as pool,
+    ):
+        return all(state in FINAL for state in pool.map(lambda c: status(client, c), case_ids))

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from ..e2e.system import PORTAL_KEY
+from ..scenarios import restaurant_application
 
 
 class Stream:
@@ -80,3 +81,17 @@ class Stream:
             return
         with self._lock:
             self.unaccepted.append(key)
+
+
+def restaurants(marker: str):
+    """Restaurants of every shape: some need fire rescue or a sign permit, and one in ten is a
+    tiny raw-seafood kitchen that market regulation rejects."""
+
+    def body(number: int) -> dict:
+        application = restaurant_application(seats=20 + number % 90, sign=number % 4 == 0)
+        application["form"]["business_name"] = f"{marker} #{number}"
+        if number % 10 == 7:
+            application["form"].update(food_categories=["raw_seafood"], floor_area_m2=20.0)
+        return application
+
+    return body

@@ -131,7 +131,8 @@ class KafkaBroker:
         config = self._write_config()
         if not (self.home / "data" / "meta.properties").exists():
             subprocess.run(
-                self._java("kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(config)),
+                # `--cluster-id=<id>`: an id may begin with "-", which a separate argument would not survive
+                self._java("kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id()}", "-c", str(config)),
                 check=True,
                 stdout=subprocess.DEVNULL,
             )

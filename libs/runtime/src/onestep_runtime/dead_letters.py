@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter
 
 from onestep_contracts import topics
+
+from .kafka import RenewingProducer
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ DEAD_LETTERS = Counter("onestep_dead_letters_total", "Messages sent to the dead-
 class DeadLetters:
     """Parks undecodable or unprocessable messages, keeping the original bytes and headers."""
 
-    def __init__(self, producer: AIOKafkaProducer, *, service: str):
+    def __init__(self, producer: RenewingProducer, *, service: str):
         self._producer = producer
         self._service = service
 

@@ -3,27 +3,96 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import InvalidProducerEpoch, OutOfOrderSequenceNumber, ProducerFenced, UnknownProducerId
 
 from onestep_contracts import Envelope, serialize
 
-
-def make_producer(bootstrap_servers: str, *, client_id: str, linger_ms: int = 5) -> AIOKafkaProducer:
-    """An idempotent producer that waits for every in-sync replica (acks=all)."""
-    return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        client_id=client_id,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=linger_ms,
-        request_timeout_ms=10_000,
-        retry_backoff_ms=200,
-    )
+# The broker no longer accepts the producer's sequence (after an outage, batches that timed out
+# left a gap): this producer will never write again, a new one (a new producer id) will.
+LOST_PRODUCER_STATE = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
-async def publish(producer: AIOKafkaProducer, topic: str, envelope: Envelope) -> asyncio.Future:
+def make_producer(bootstrap_servers: str, *, client_id: str, linger_ms: int = 5) -> RenewingProducer:
+    """An idempotent producer that waits for every in-sync replica (acks=all), and renews
+    itself when the broker has lost its state."""
+
+    def new() -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=linger_ms,
+            request_timeout_ms=10_000,
+            retry_backoff_ms=200,
+        )
+
+    return RenewingProducer(new)
+
+
+class RenewingProducer:
+    """What onestep's services send with: an AIOKafkaProducer that is replaced by a new one
+    when a send fails because the broker lost the producer's state (LOST_PRODUCER_STATE).
+    The failed send still fails (its caller retries it, or answers 503); the next goes out on
+    the new producer. Consumers drop a record sent twice across the change by its event id."""
+
+    def __init__(self, new: Callable[[], AIOKafkaProducer]):
+        self._new = new
+        self._producer = new()
+        self._lost = False
+        self._renewing = asyncio.Lock()
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def partitions_for(self, topic: str):
+        return await self._producer.partitions_for(topic)
+
+    async def send(self, topic: str, **record) -> asyncio.Future:
+        """Queues the record; await the returned future for the broker's acknowledgement."""
+        await self._renew_if_lost()
+        try:
+            delivery = await self._producer.send(topic, **record)
+        except LOST_PRODUCER_STATE:
+            self._lost = True
+            raise
+        delivery.add_done_callback(self._watch)
+        return delivery
+
+    async def send_and_wait(self, topic: str, **record):
+        return await (await self.send(topic, **record))
+
+    def _watch(self, delivery: asyncio.Future) -> None:
+        if not delivery.cancelled() and isinstance(delivery.exception(), LOST_PRODUCER_STATE):
+            self._lost = True
+
+    async def _renew_if_lost(self) -> None:
+        if not self._lost:
+            return
+        async with self._renewing:
+            if not self._lost:
+                return
+            renewed = self._new()
+            await renewed.start()  # fails while the broker is down: renewed on a later send
+            lost, self._producer, self._lost = self._producer, renewed, False
+            with contextlib.suppress(Exception):
+                await lost.stop()
+            log.warning("the broker lost this producer's state; sending with a new producer")
+
+
+log = logging.getLogger(__name__)
+
+
+async def publish(producer: RenewingProducer, topic: str, envelope: Envelope) -> asyncio.Future:
     """Queues the envelope keyed by its case; await the returned future for the broker's ack."""
     record = serialize(envelope)
     return await producer.send(topic, value=record.value, key=record.key, headers=record.headers)

@@ -7,9 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from aiokafka import AIOKafkaProducer
-
-from .kafka import start_with_retry
+from .kafka import RenewingProducer, start_with_retry
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +30,7 @@ async def _supervise(name: str, run: Callable[[], Awaitable[None]], restart_dela
 
 @contextlib.asynccontextmanager
 async def background_loops(
-    producer: AIOKafkaProducer, loops: Loops, *, drain_timeout_s: float = 10.0, restart_delay_s: float = 2.0
+    producer: RenewingProducer, loops: Loops, *, drain_timeout_s: float = 10.0, restart_delay_s: float = 2.0
 ) -> AsyncIterator[None]:
     """Starts the producer (retrying until Kafka answers), then the loops; on exit each loop
     is asked to stop, given `drain_timeout_s` to finish its batch and commit, then the

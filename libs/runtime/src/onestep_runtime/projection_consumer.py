@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from .consumer import Delivery, TopicConsumer
 from .dead_letters import DeadLetters
 from .follower import NotificationFollower
+from .kafka import RenewingProducer
 from .projection import BatchProjection
 
 
@@ -20,7 +21,7 @@ def projection_consumer(
     group_id: str,
     topics: list[str],
     service: str,
-    producer: AIOKafkaProducer,
+    producer: RenewingProducer,
     follower: NotificationFollower,
     max_records: int,
 ) -> TopicConsumer:

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from onestep_contracts import topics
 from onestep_contracts.calendar import WorkingCalendar
 from onestep_runtime.consumer import TopicConsumer
 from onestep_runtime.follower import NotificationFollower, ViewFollower
-from onestep_runtime.kafka import make_producer
+from onestep_runtime.kafka import RenewingProducer, make_producer
 from onestep_runtime.projection_consumer import projection_consumer
 
 from .adapters.case_publisher import RELAY_NAME, CaseEventPublisher
@@ -31,7 +29,7 @@ SERVICE = "case-ledger"
 class Ledger:
     settings: LedgerSettings
     app: CaseLedger
-    producer: AIOKafkaProducer
+    producer: RenewingProducer
     consumer: TopicConsumer
     relay: NotificationFollower
     watcher: DeadlineWatcher
@@ -43,7 +41,7 @@ def bootstrap(
     settings: LedgerSettings,
     *,
     env: dict[str, Any] | None = None,
-    producer: AIOKafkaProducer | None = None,
+    producer: RenewingProducer | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Ledger:
     """`env` overrides the eventsourcing variables (PERSISTENCE_MODULE, SQLITE_DBNAME, ...) read

@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from onestep_contracts import topics
 from onestep_contracts.adapters import DepartmentAdapter
 from onestep_runtime.consumer import TopicConsumer
 from onestep_runtime.follower import NotificationFollower, ViewFollower
-from onestep_runtime.kafka import make_producer
+from onestep_runtime.kafka import RenewingProducer, make_producer
 from onestep_runtime.projection_consumer import projection_consumer
 
 from .adapters.desk_view import desk_view
@@ -32,7 +30,7 @@ class Gateway:
     settings: GatewaySettings
     app: DepartmentTasks
     adapter: DepartmentAdapter
-    producer: AIOKafkaProducer
+    producer: RenewingProducer
     consumer: TopicConsumer
     dispatch: NotificationFollower
     relay: NotificationFollower
@@ -45,7 +43,7 @@ def bootstrap(
     settings: GatewaySettings,
     *,
     env: dict[str, Any] | None = None,
-    producer: AIOKafkaProducer | None = None,
+    producer: RenewingProducer | None = None,
     adapter: DepartmentAdapter | None = None,
 ) -> Gateway:
     """`env` overrides the eventsourcing variables (PERSISTENCE_MODULE, SQLITE_DBNAME, ...) read

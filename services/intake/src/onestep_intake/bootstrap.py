@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaProducer
-
 from onestep_contracts.calendar import WorkingCalendar
 from onestep_contracts.catalogue import load_catalogue
-from onestep_runtime.kafka import make_producer
+from onestep_runtime.kafka import RenewingProducer, make_producer
 
 from .adapters.blob_store import LocalBlobStore
 from .adapters.kafka_publisher import ApplicationPublisher
@@ -20,12 +18,12 @@ from .settings import IntakeSettings
 class Intake:
     settings: IntakeSettings
     service: IntakeService
-    producer: AIOKafkaProducer
+    producer: RenewingProducer
     publisher: ApplicationPublisher
     blobs: LocalBlobStore
 
 
-def bootstrap(settings: IntakeSettings, *, producer: AIOKafkaProducer | None = None) -> Intake:
+def bootstrap(settings: IntakeSettings, *, producer: RenewingProducer | None = None) -> Intake:
     catalogue = load_catalogue(settings.catalogue_dir)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id="intake")
     publisher = ApplicationPublisher(producer, timeout_s=settings.publish_timeout_s)

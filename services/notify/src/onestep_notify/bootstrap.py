@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
 
 from onestep_contracts import topics
 from onestep_runtime.consumer import TopicConsumer
 from onestep_runtime.follower import NotificationFollower
-from onestep_runtime.kafka import make_producer
+from onestep_runtime.kafka import RenewingProducer, make_producer
 from onestep_runtime.projection_consumer import projection_consumer
 
 from .adapters.webhook import WebhookSender
@@ -26,14 +25,14 @@ SERVICE = "notify"
 class Notify:
     settings: NotifySettings
     app: Notifier
-    producer: AIOKafkaProducer
+    producer: RenewingProducer
     consumer: TopicConsumer
     dispatcher: NotificationFollower
     http: httpx.AsyncClient
 
 
 def bootstrap(
-    settings: NotifySettings, *, env: dict[str, Any] | None = None, producer: AIOKafkaProducer | None = None
+    settings: NotifySettings, *, env: dict[str, Any] | None = None, producer: RenewingProducer | None = None
 ) -> Notify:
     app = Notifier(env=env)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)

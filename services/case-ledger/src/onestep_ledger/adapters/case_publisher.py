@@ -6,11 +6,10 @@ import asyncio
 import logging
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter
 
 from onestep_contracts import TaskUnroutable, envelope, topics
-from onestep_runtime.kafka import publish
+from onestep_runtime.kafka import RenewingProducer, publish
 
 from . import translate
 
@@ -22,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class CaseEventPublisher:
-    def __init__(self, producer: AIOKafkaProducer):
+    def __init__(self, producer: RenewingProducer):
         self._producer = producer
 
     async def publish_batch(self, domain_events: list[Any]) -> None:

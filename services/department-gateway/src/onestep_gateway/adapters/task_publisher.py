@@ -7,11 +7,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter
 
 from onestep_contracts import DepartmentDecided, IntegrationEvent, TaskAccepted, deterministic_id, envelope, topics
-from onestep_runtime.kafka import publish
+from onestep_runtime.kafka import RenewingProducer, publish
 
 from ..domain.task import DepartmentTask
 
@@ -20,7 +19,7 @@ DECISIONS = Counter("onestep_gateway_decisions_total", "Decisions published", ["
 
 
 class TaskPublisher:
-    def __init__(self, producer: AIOKafkaProducer, department: str, *, gateway: str, regions: list[str]):
+    def __init__(self, producer: RenewingProducer, department: str, *, gateway: str, regions: list[str]):
         self._producer = producer
         self._department = department
         self._gateway = gateway

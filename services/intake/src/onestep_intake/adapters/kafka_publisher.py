@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from onestep_contracts import Envelope, topics
-from onestep_runtime.kafka import publish
+from onestep_runtime.kafka import RenewingProducer, publish
 
 
 class PublishFailed(Exception):
@@ -16,7 +15,7 @@ class PublishFailed(Exception):
 
 
 class ApplicationPublisher:
-    def __init__(self, producer: AIOKafkaProducer, *, timeout_s: float):
+    def __init__(self, producer: RenewingProducer, *, timeout_s: float):
         self._producer = producer
         self._timeout_s = timeout_s
 
