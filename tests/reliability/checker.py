@@ -23,6 +23,7 @@ import httpx
 from onestep_contracts import ApplicationSubmitted, DepartmentDecided, topics
 
 from ..e2e.system import PORTAL_KEY, System
+from ..e2e.waiting import eventually
 from ..kafka_probe import read_all
 
 FINAL = {"approved", "rejected"}
@@ -167,3 +168,22 @@ def all_final(system: System, case_ids: list[str]) -> bool:
         ThreadPoolExecutor(8) as pool,
     ):
         return all(state in FINAL for state in pool.map(lambda c: status(client, c), case_ids))
+
+
+def once_settled(system: System, kafka, stream, *, marker: str, webhook, poison_ids: tuple[str, ...] = ()) -> Findings:
+    """Waits until every case of the stream is final and the checker finds no problem (notify
+    may still be delivering); the findings, with what the portals saw."""
+    case_ids = sorted(set(stream.accepted.values()))
+    eventually(lambda: all_final(system, case_ids), timeout_s=600, interval_s=5)
+    findings = eventually(
+        lambda: (
+            (f := check(system, kafka, stream.accepted, marker=marker, webhook=webhook, poison_ids=poison_ids))
+            and not f.problems
+            and f
+        ),
+        timeout_s=180,
+        interval_s=10,
+    )
+    findings.counts["503 answers retried by portals"] = stream.refused_503
+    findings.counts["dropped connections retried by portals"] = stream.connection_errors
+    return findings

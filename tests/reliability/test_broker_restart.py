@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from ..e2e.waiting import eventually
-from .checker import all_final, check
+from .checker import once_settled
 from .load import Stream, restaurants
 
 APPLICATIONS = 600
@@ -25,15 +25,7 @@ def test_the_broker_stopped_and_started_again_mid_stream(system, portal, kafka, 
     kafka.start()
     stream.join()
 
-    case_ids = sorted(set(stream.accepted.values()))
-    eventually(lambda: all_final(system, case_ids), timeout_s=600, interval_s=5)
-    findings = eventually(
-        lambda: (f := check(system, kafka, stream.accepted, marker=marker, webhook=webhook)) and not f.problems and f,
-        timeout_s=180,
-        interval_s=10,
-    )
-    findings.counts["503 answers retried by portals"] = stream.refused_503
-    findings.counts["dropped connections retried by portals"] = stream.connection_errors
+    findings = once_settled(system, kafka, stream, marker=marker, webhook=webhook)
     with capsys.disabled():
         print("\n" + findings.report(f"{APPLICATIONS} applications, the broker stopped and started mid-stream"))
     assert stream.unaccepted == []

@@ -14,7 +14,7 @@ import pytest
 from ..e2e.conftest import upload_restaurant_materials
 from ..e2e.system import PORTAL_KEY
 from ..e2e.waiting import eventually
-from .checker import all_final, check
+from .checker import once_settled
 from .load import Stream, restaurants
 
 APPLICATIONS = 2000
@@ -36,15 +36,7 @@ def test_a_stream_survives_each_service_killed_in_turn(system, kafka, webhook, c
         system[victim].wait_ready(timeout_s=120)
     stream.join()
 
-    case_ids = sorted(set(stream.accepted.values()))
-    eventually(lambda: all_final(system, case_ids), timeout_s=600, interval_s=5)
-    findings = eventually(
-        lambda: (f := check(system, kafka, stream.accepted, marker=marker, webhook=webhook)) and not f.problems and f,
-        timeout_s=180,
-        interval_s=10,
-    )
-    findings.counts["503 answers retried by portals"] = stream.refused_503
-    findings.counts["dropped connections retried by portals"] = stream.connection_errors
+    findings = once_settled(system, kafka, stream, marker=marker, webhook=webhook)
     with capsys.disabled():  # the counts belong in the test log
         print("\n" + findings.report(f"{APPLICATIONS} applications, {', '.join(VICTIMS)} killed in turn"))
     assert stream.unaccepted == []

@@ -14,7 +14,7 @@ from onestep_runtime.kafka import read_to_end
 
 from ..e2e.waiting import eventually
 from ..kafka_probe import publish
-from .checker import all_final, check
+from .checker import all_final, once_settled
 from .load import Stream, restaurants
 
 APPLICATIONS = 400
@@ -58,18 +58,8 @@ def test_duplicates_and_poison_messages_injected_mid_stream(system, portal, kafk
     )
     stream.join()
 
-    case_ids = sorted(set(stream.accepted.values()))
-    eventually(lambda: all_final(system, case_ids), timeout_s=600, interval_s=5)
     poison_ids = tuple(poison_id for poison_id, _ in poisons)
-    findings = eventually(
-        lambda: (
-            (f := check(system, kafka, stream.accepted, marker=marker, webhook=webhook, poison_ids=poison_ids))
-            and not f.problems
-            and f
-        ),
-        timeout_s=180,
-        interval_s=10,
-    )
+    findings = once_settled(system, kafka, stream, marker=marker, webhook=webhook, poison_ids=poison_ids)
     findings.counts["duplicate records injected"] = sum(len(copies) for copies in duplicates.values())
     with capsys.disabled():
         print("\n" + findings.report(f"{APPLICATIONS} applications, duplicates and poison injected mid-stream"))
