@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,16 +15,23 @@ from onestep_local.postgres import PostgresCluster
 TOPIC_PARTITIONS = 3
 
 
-@pytest.fixture(scope="session")
-def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
-    """One real single-node Kafka broker (KRaft) for the whole test session."""
-    broker = KafkaBroker(tmp_path_factory.mktemp("kafka"), port=free_port())
+@contextmanager
+def running_broker(home: Path) -> Iterator[KafkaBroker]:
+    """A real single-node Kafka broker (KRaft) with onestep's topics."""
+    broker = KafkaBroker(home, port=free_port())
     broker.start()
     broker.create_topics(TOPIC_PARTITIONS)
     try:
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    """One broker for the whole test session."""
+    with running_broker(tmp_path_factory.mktemp("kafka")) as broker:
+        yield broker
 
 
 @pytest.fixture(scope="session")

@@ -156,6 +156,24 @@ class System:
     def __getitem__(self, name: str) -> Service:
         return self.services[name]
 
+    def through_own_system(self, department: str, secret: str, **http_settings: str) -> Service:
+        """The department's gateway hands its tasks to the reference department system (the
+        `http` adapter, signed callbacks), run as one more process; `http_settings` are
+        GATEWAY_HTTP_* values (ATTEMPTS="2", TIMEOUT_S="1", ...)."""
+        own = self.add(Service("department-system", "onestep_local.department_system", free_port(), {}, self.home))
+        own.args = ["--port", str(own.port), "--secret", secret, "--delay-s", "1"]
+        gateway = self.services[department]
+        gateway.env.update(
+            GATEWAY_ADAPTER="http",
+            GATEWAY_HTTP_URL=f"{own.url}/tasks",
+            GATEWAY_HTTP_SECRET=secret,
+            GATEWAY_HTTP_CALLBACK_BASE_URL=gateway.url,
+            GATEWAY_HTTP_BACKOFF_S="0.1",
+            GATEWAY_DISPATCH_RETRY_S="0.3",
+            **{f"GATEWAY_HTTP_{name.upper()}": value for name, value in http_settings.items()},
+        )
+        return own
+
     def on_postgres(self, cluster, *names: str) -> System:
         """Moves the named services' stores to databases of their own in the cluster."""
         for name in names:

@@ -15,10 +15,9 @@ import httpx
 import pytest
 
 from onestep_contracts import task_id_for
-from onestep_local.kafka_broker import free_port
 
 from ..scenarios import new_key, restaurant_application
-from .system import Service, System
+from .system import System
 from .waiting import eventually
 
 DEPARTMENT_SECRET = "e2e-fire-rescue-shared-secret"
@@ -30,27 +29,7 @@ DESK_REGIONS = ["4301"]  # Changsha; no urban-management gateway serves Xiangtan
 def system(kafka, tmp_path, webhook) -> Iterator[System]:
     """The restaurant's three system, each plugged in its own way (conftest's `portal` uses it)."""
     running = System(kafka, tmp_path / "system", webhook_url=webhook.url, run_id=uuid.uuid4().hex[:8])
-    own_system = running.add(
-        Service(
-            "department-system",
-            "onestep_local.department_system",
-            free_port(),
-            {},
-            running.home,
-            args=["--secret", DEPARTMENT_SECRET, "--delay-s", "1"],
-        )
-    )
-    own_system.args += ["--port", str(own_system.port)]
-    fire = running["fire-rescue"]
-    fire.env.update(
-        GATEWAY_ADAPTER="http",
-        GATEWAY_HTTP_URL=f"{own_system.url}/tasks",
-        GATEWAY_HTTP_SECRET=DEPARTMENT_SECRET,
-        GATEWAY_HTTP_CALLBACK_BASE_URL=fire.url,
-        GATEWAY_HTTP_ATTEMPTS="2",
-        GATEWAY_HTTP_BACKOFF_S="0.1",
-        GATEWAY_DISPATCH_RETRY_S="0.3",
-    )
+    running.through_own_system("fire-rescue", DEPARTMENT_SECRET, attempts="2")
     running["urban-management"].env.update(
         GATEWAY_ADAPTER="desk",
         GATEWAY_OFFICER_KEYS=json.dumps({"officer-li": OFFICER["Authorization"].removeprefix("Bearer ")}),

@@ -176,6 +176,7 @@ def test_the_adapter_is_told_of_a_cancelled_task_and_a_task_cancelled_before_it_
         records = gateway.app.state.gateway.app
         open_task = task_id_for(open_case, "fire-rescue")
         wait_for(lambda: uuid.UUID(open_task) in records.repository and records.task(open_task).status == "dispatched")
+        caught_up(kafka, records)  # the first cancellation is read (the two topics are read independently)
         publish(kafka.bootstrap_servers, topics.CASES, [cancelled(open_case)])
         publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(ended_case, ["fire-rescue"])])
         told = wait_for(lambda: [reason for task_id, reason in system.cancelled if task_id == open_task])

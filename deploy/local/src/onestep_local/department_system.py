@@ -1,7 +1,8 @@
 """A reference department system: what a department's own system looks like to onestep's
 `http` adapter. It takes signed tasks (one per Idempotency-Key however often they are
 delivered), decides each after a delay and calls back, signed, to the gateway. It can be
-told to be down or slow (`POST /control`), for tests and demonstrations.
+told to be down, to decide slowly or to answer slowly (`POST /control`), for tests and
+demonstrations.
 
     python -m onestep_local.department_system --port 8110 --secret <shared secret> --delay-s 5
 """
@@ -27,6 +28,7 @@ from onestep_contracts.signing import SIGNATURE_HEADER, sign, verify
 class Control(BaseModel):
     down: bool | None = None
     delay_s: float | None = None
+    stall_s: float | None = None
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Department:
     secret: str
     delay_s: float
     down: bool = False
+    stall_s: float = 0.0  # how long it takes to answer a task (longer than the gateway waits: a timeout)
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     deliveries: list[str] = field(default_factory=list)  # every delivery, repeats included
     refused_while_down: int = 0
@@ -42,6 +45,7 @@ class Department:
         return {
             "down": self.down,
             "delay_s": self.delay_s,
+            "stall_s": self.stall_s,
             "tasks": len(self.tasks),
             "deliveries": len(self.deliveries),
             "refused_while_down": self.refused_while_down,
@@ -65,6 +69,7 @@ def create_app(secret: str, *, delay_s: float = 1.0) -> FastAPI:
         if department.down:
             department.refused_while_down += 1
             return JSONResponse({"detail": "down for maintenance"}, status_code=503)
+        await asyncio.sleep(department.stall_s)
         body = await request.body()
         if not signed(body, request):
             return JSONResponse({"detail": "bad signature"}, status_code=401)
@@ -73,7 +78,10 @@ def create_app(secret: str, *, delay_s: float = 1.0) -> FastAPI:
         if key not in department.tasks:
             department.tasks[key] = {"task": json.loads(body), "status": "reviewing", "decision": None}
             asyncio.get_running_loop().create_task(decide_later(key, request.headers.get("Onestep-Callback", "")))
-        return JSONResponse({"task_id": key, "status": department.tasks[key]["status"]}, status_code=202)
+        record = department.tasks[key]
+        # A task delivered again after it was decided (the gateway missed the answer): the
+        # decision goes back in the answer, so the gateway has it whatever became of the callback.
+        return JSONResponse({"task_id": key, "status": record["status"], **(record["decision"] or {})}, status_code=202)
 
     async def decide_later(key: str, callback: str) -> None:
         await asyncio.sleep(department.delay_s)
@@ -139,6 +147,8 @@ def create_app(secret: str, *, delay_s: float = 1.0) -> FastAPI:
             department.down = change.down
         if change.delay_s is not None:
             department.delay_s = change.delay_s
+        if change.stall_s is not None:
+            department.stall_s = change.stall_s
         return department.summary()
 
     return app

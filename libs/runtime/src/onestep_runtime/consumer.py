@@ -19,7 +19,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import InterfaceError, OperationalError
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from onestep_contracts import ContractError, Envelope, deserialize
 
@@ -29,6 +29,7 @@ from .kafka import start_with_retry
 log = logging.getLogger(__name__)
 
 CONSUMED = Counter("onestep_consumed_total", "Records consumed", ["service", "topic"])
+PARTITIONS = Gauge("onestep_consumer_partitions", "Partitions this instance consumes now", ["service"])
 RETRIED_BATCHES = Counter("onestep_batch_retries_total", "Batches retried after a transient failure", ["service"])
 
 
@@ -66,18 +67,27 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
     partition is not `positioned`: the fetcher may already have read it from elsewhere (from
     the start, before the seek), and those records are not handled."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, stored_position: StoredPosition, positioned: set[TopicPartition]):
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        stored_position: StoredPosition,
+        positioned: set[TopicPartition],
+        service: str,
+    ):
         self._consumer = consumer
         self._stored_position = stored_position
         self._positioned = positioned
+        self._service = service
 
     async def on_partitions_revoked(self, revoked) -> None:
         self._positioned.difference_update(revoked)
+        PARTITIONS.labels(self._service).set(len(self._positioned))
 
     async def on_partitions_assigned(self, assigned) -> None:
         for partition in assigned:
             await _seek_to_stored(self._consumer, partition, self._stored_position)
             self._positioned.add(partition)
+        PARTITIONS.labels(self._service).set(len(self._positioned))
 
 
 async def _seek_to_stored(consumer: AIOKafkaConsumer, partition: TopicPartition, stored: StoredPosition) -> None:
@@ -136,7 +146,7 @@ class TopicConsumer:
         self._consumer = self._new_consumer()
         self._positioned.clear()
         listener = (
-            _SeekToStoredPositions(self._consumer, self._stored_position, self._positioned)
+            _SeekToStoredPositions(self._consumer, self._stored_position, self._positioned, self._service)
             if self._stored_position
             else None
         )
@@ -171,7 +181,11 @@ class TopicConsumer:
 
     async def _handle_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> bool:
         if self._stored_position and partition not in self._positioned:
-            return False  # read before the seek to the stored position: it will be read again from there
+            # Read before the seek to the stored position (the listener has not run for it yet,
+            # or failed): position it now; its records are read again from there.
+            await _seek_to_stored(self._consumer, partition, self._stored_position)
+            self._positioned.add(partition)
+            return False
         deliveries = []
         for record in records:
             CONSUMED.labels(self._service, record.topic).inc()

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,14 @@ class NotificationFollower:
         if not notifications:
             return False
         events = [self._app.mapper.to_domain_event(notification) for notification in notifications]
-        await self._deliver(events, notifications[-1].id)
+        try:
+            await self._deliver(events, notifications[-1].id)
+        except IntegrityError:
+            # Another instance of the service follows the same log and recorded a position
+            # first (it handled the batch too; receivers drop repeats by event id): go on
+            # from whatever is recorded now.
+            self.position = await self.stored_position()
+            return True
         self.position = notifications[-1].id
         return True
 

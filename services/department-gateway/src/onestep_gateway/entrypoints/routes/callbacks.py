@@ -43,6 +43,9 @@ async def callback(task_id: UUID, request: Request, context: Context) -> dict[st
         errors = [field_error("#/" + "/".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
         raise Problem(422, "The decision is not valid", errors=errors) from exc
     task = await load_task(context, task_id)
+    if task.status == "received":
+        # The hand-over's answer was lost (a timeout) but the department has the task: it says so.
+        task.dispatch(context.adapter.name)
     if task.dispatched_to != context.adapter.name:
         raise Problem(409, "The task was not handed to the department's system", detail=f"status: {task.status}")
     refusal = decide(task, decision, decision.decided_by, None)
