@@ -168,6 +168,8 @@ class System:
             GATEWAY_HTTP_URL=f"{own.url}/tasks",
             GATEWAY_HTTP_SECRET=secret,
             GATEWAY_HTTP_CALLBACK_BASE_URL=gateway.url,
+            GATEWAY_HTTP_STATUS_URL=f"{own.url}/tasks/{{task_id}}",
+            GATEWAY_HTTP_POLL_INTERVAL_S="5",
             GATEWAY_HTTP_BACKOFF_S="0.1",
             GATEWAY_DISPATCH_RETRY_S="0.3",
             **{f"GATEWAY_HTTP_{name.upper()}": value for name, value in http_settings.items()},

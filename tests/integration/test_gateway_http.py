@@ -18,6 +18,7 @@ import pytest
 from onestep_contracts import TaskCancelled, deterministic_id, envelope, task_id_for, topics
 from onestep_contracts.adapters import DepartmentRefused, Task
 from onestep_contracts.signing import SIGNATURE_HEADER, sign, verify
+from onestep_gateway import poller
 from onestep_gateway.adapters.http import HttpAdapter, HttpSettings
 from onestep_gateway.entrypoints.api import create_app
 from onestep_gateway.settings import GatewaySettings
@@ -218,8 +219,13 @@ def metrics(gateway) -> str:
     return gateway.get("/metrics").text
 
 
-def test_a_department_without_callbacks_is_polled_for_its_decisions(kafka, store_env):
-    system = department_system(SECRET, delay_s=0.2)
+def test_a_department_without_callbacks_is_polled_for_its_decisions(kafka, store_env, monkeypatch):
+    """Every open task is asked about, a page at a time: the two tasks first in the walk stay
+    under review for ever and fill the first page, and the three after them are still found."""
+    monkeypatch.setattr(poller, "PAGE", 2)
+    cases = sorted((str(uuid.uuid4()) for _ in range(5)), key=lambda case_id: task_id_for(case_id, DEPARTMENT))
+    first_page, later = cases[:2], set(cases[2:])
+    system = department_system(SECRET, delay_s=3600)
     with serving(system) as department_url:
         adapter = HttpAdapter(
             HttpSettings(
@@ -229,10 +235,20 @@ def test_a_department_without_callbacks_is_polled_for_its_decisions(kafka, store
                 poll_interval_s=0.3,
             )
         )
-        case_id = uuid.uuid4()
-        publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(case_id, [DEPARTMENT])])
+
+        def file(case_ids) -> None:
+            envelopes = [submitted_envelope(uuid.UUID(case_id), [DEPARTMENT]) for case_id in case_ids]
+            publish(kafka.bootstrap_servers, topics.APPLICATIONS, envelopes)
+
         group = f"gateway-{uuid.uuid4().hex[:6]}"
         with running_gateway(kafka, store_env, group, DEPARTMENT, adapter=adapter):
-            (published,) = wait_for(lambda: decisions_for(kafka, {str(case_id)}))
-            assert published.event.decided_by == "reference department system"
-            assert [licence.department for licence in published.event.licences] == [DEPARTMENT]
+            file(first_page)
+            held = system.state.department.tasks
+            wait_for(lambda: all(task_id_for(case_id, DEPARTMENT) in held for case_id in first_page))
+            system.state.department.delay_s = 0.2
+            file(sorted(later))
+            published = wait_for(lambda: (d := decisions_for(kafka, later)) and len(d) == 3 and d)
+            assert {envelope.subject for envelope in published} == later
+            assert {envelope.event.decided_by for envelope in published} == {"reference department system"}
+            assert {licence.department for envelope in published for licence in envelope.event.licences} == {DEPARTMENT}
+            assert decisions_for(kafka, set(first_page)) == []

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from onestep_contracts import ApplicationSubmitted, DepartmentDecided, topics
+from onestep_contracts import ApplicationSubmitted, DepartmentDecided, task_id_for, topics
 
 from ..e2e.system import PORTAL_KEY, System
 from ..e2e.waiting import eventually
@@ -187,3 +187,33 @@ def once_settled(system: System, kafka, stream, *, marker: str, webhook, poison_
     findings.counts["503 answers retried by portals"] = stream.refused_503
     findings.counts["dropped connections retried by portals"] = stream.connection_errors
     return findings
+
+
+def check_own_system(system: System, found: Findings, case_ids: list[str], department: str) -> None:
+    """Adds to `found` what the department's own system (`system["department-system"]`) holds
+    of the cases' tasks: a task of an approved case was decided there, once (one task per key
+    however often delivered); a task of a rejected case was decided, cancelled, or cancelled
+    before it was handed over; none is left under review."""
+    own = system["department-system"].url
+    with httpx.Client(headers={"Authorization": f"Bearer {PORTAL_KEY}"}, timeout=30) as client:
+        cases = [client.get(f"{system['ledger'].url}/v1/cases/{case_id}").json() for case_id in case_ids]
+        tasks = [
+            (case["status"], client.get(f"{own}/tasks/{task_id_for(case['case_id'], department)}"))
+            for case in cases
+            if any(part["department"] == department for part in case["departments"])
+        ]
+        summary = client.get(f"{own}/control").json()
+    held = Counter(
+        (status, answer.json()["status"] if answer.status_code == 200 else "never handed over")
+        for status, answer in tasks
+    )
+    found.counts[f"{department} tasks"] = len(tasks)
+    found.counts["decided in the department's system"] = sum(n for (_, there), n in held.items() if there == "decided")
+    found.counts["cancelled there (the case was rejected)"] = held[("rejected", "cancelled")]
+    found.counts["cancelled before the hand-over (rejected)"] = held[("rejected", "never handed over")]
+    found.counts["deliveries to it (a repeat keeps its key)"] = summary["deliveries"]
+    found.counts["deliveries refused while down (503)"] = summary["refused_while_down"]
+    found.counts["callbacks it gave up on (found by polling)"] = summary["callbacks_lost"]
+    for (status, there), number in sorted(held.items()):
+        if there == "reviewing" or (status == "approved" and there != "decided"):
+            found.problems.append(f"{number} tasks of {status} cases are {there} in the department's system")

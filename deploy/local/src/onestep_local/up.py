@@ -86,10 +86,13 @@ def procfile(var: Path, departments: list[str]) -> str:
 
 
 def own_system_adapter(gateway_port: int) -> str:
-    """The gateway settings of a department reached through its own system (signed HTTP, callbacks)."""
+    """The gateway settings of a department reached through its own system (signed HTTP,
+    callbacks, and its status URL asked each minute for decisions whose callbacks were lost)."""
+    tasks = f"http://127.0.0.1:{PORTS['department-system']}/tasks"
     return (
-        f" GATEWAY_ADAPTER=http GATEWAY_HTTP_URL=http://127.0.0.1:{PORTS['department-system']}/tasks"
-        f" GATEWAY_HTTP_SECRET={DEV_DEPARTMENT_SECRET} GATEWAY_HTTP_CALLBACK_BASE_URL=http://127.0.0.1:{gateway_port}"
+        f" GATEWAY_ADAPTER=http GATEWAY_HTTP_URL={tasks} GATEWAY_HTTP_STATUS_URL={tasks}/{{task_id}}"
+        f" GATEWAY_HTTP_POLL_INTERVAL_S=60 GATEWAY_HTTP_SECRET={DEV_DEPARTMENT_SECRET}"
+        f" GATEWAY_HTTP_CALLBACK_BASE_URL=http://127.0.0.1:{gateway_port}"
     )
 
 

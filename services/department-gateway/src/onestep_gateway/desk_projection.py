@@ -69,5 +69,14 @@ class DeskProjection:
             {"status": status, "region": f"{region}%", "limit": limit},
         )
 
+    def pending_after(self, task_id: str, limit: int) -> list[str]:
+        """Ids of tasks handed to the department and not decided, in id order after `task_id`:
+        a page of a walk over all of them however many there are."""
+        rows = self.view.read(
+            "SELECT task_id FROM desk_tasks WHERE status = 'pending' AND task_id > :after ORDER BY task_id LIMIT :limit",
+            {"after": task_id, "limit": limit},
+        )
+        return [row["task_id"] for row in rows]
+
     def count(self, status: str) -> int:
         return self.view.read("SELECT COUNT(*) AS n FROM desk_tasks WHERE status = :status", {"status": status})[0]["n"]

@@ -1,6 +1,8 @@
-"""For a department whose system cannot call back: asks its status URL, every
-GATEWAY_HTTP_POLL_INTERVAL_S, about each task handed to it and still open, and records the
-decisions it finds (they are then published like any other)."""
+"""Asks the department's status URL, every GATEWAY_HTTP_POLL_INTERVAL_S, about each task
+handed to it and still open, and records the decisions it finds (they are then published like
+any other). For a department whose system cannot call back this is how decisions arrive; for
+one that calls back it finds the decisions whose callbacks were lost (the gateway was down
+longer than the department kept retrying)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from .application import DepartmentTasks
 from .desk_projection import DeskProjection
 
 log = logging.getLogger(__name__)
+
+PAGE = 500  # tasks read from the desk at a time
+CONCURRENT = 20  # status requests in flight at once
 
 
 class Poller:
@@ -42,20 +47,36 @@ class Poller:
                 await asyncio.wait_for(self._stopping.wait(), timeout=self._adapter.settings.poll_interval_s)
 
     async def poll_once(self) -> int:
-        """Returns how many decisions were recorded."""
-        open_tasks = await asyncio.to_thread(self._desk.tasks, status="pending", region=None, limit=500)
-        decisions = await asyncio.gather(
-            *(self._adapter.poll(task["task_id"], self._app.department) for task in open_tasks)
-        )
+        """One walk over every open task, a page at a time; returns how many decisions were
+        recorded. A failed request ends the walk (the department's system is down)."""
+        recorded, after = 0, ""
+        try:
+            while not self._stopping.is_set():
+                page = await asyncio.to_thread(self._desk.pending_after, after, PAGE)
+                recorded += await self._poll(page)
+                if len(page) < PAGE:
+                    break
+                after = page[-1]
+        finally:
+            if recorded:
+                self._on_decided()
+        return recorded
+
+    async def _poll(self, task_ids: list[str]) -> int:
+        limit = asyncio.Semaphore(CONCURRENT)
+
+        async def ask(task_id: str):
+            async with limit:
+                return await self._adapter.poll(task_id, self._app.department)
+
+        decisions = await asyncio.gather(*(ask(task_id) for task_id in task_ids))
         recorded = 0
-        for task_row, decision in zip(open_tasks, decisions, strict=True):
+        for task_id, decision in zip(task_ids, decisions, strict=True):
             if decision is None:
                 continue
-            task = await asyncio.to_thread(self._app.repository.get, UUID(task_row["task_id"]))
+            task = await asyncio.to_thread(self._app.repository.get, UUID(task_id))
             if task.decide(decision.model_dump(mode="json")) is None:
                 with contextlib.suppress(IntegrityError):  # decided meanwhile: asked again next time
                     await asyncio.to_thread(self._app.save, task)
                     recorded += 1
-        if recorded:
-            self._on_decided()
         return recorded
