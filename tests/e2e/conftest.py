@@ -6,9 +6,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from onestep_local.stack import PORTAL_KEY, System
+
 from ..peers import WebhookReceiver
 from ..scenarios import RESTAURANT_MATERIALS, material_bytes
-from .system import PORTAL_KEY, System
 
 
 @pytest.fixture

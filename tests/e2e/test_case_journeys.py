@@ -8,8 +8,9 @@ import json
 
 import httpx
 
+from onestep_local.stack import PORTAL_KEY
+
 from ..scenarios import material_bytes, new_key, restaurant_application
-from .system import PORTAL_KEY
 from .waiting import eventually
 
 NEWBORN_MATERIALS = [

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from onestep_contracts import task_id_for
+from onestep_local.stack import System
 
 from ..scenarios import new_key, restaurant_application
-from .system import System
 from .waiting import eventually
 
 DEPARTMENT_SECRET = "e2e-fire-rescue-shared-secret"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from onestep_contracts.signing import SIGNATURE_HEADER, verify
+from onestep_local.stack import WEBHOOK_SECRET
 
 from ..scenarios import new_key, restaurant_application
-from .system import WEBHOOK_SECRET
 from .waiting import eventually
 
 

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from onestep_local.simulation.run import Plan, simulate
-
-from .system import PORTAL_KEY, System
+from onestep_local.stack import PORTAL_KEY, System
 
 DEPARTMENTS = ("market-regulation", "fire-rescue", "urban-management", "tobacco-monopoly")
 REGIONS = ["431202", "431203", "431221"]  # districts of one city no other test files a case in

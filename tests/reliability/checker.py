@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 
 from onestep_contracts import ApplicationSubmitted, DepartmentDecided, task_id_for, topics
+from onestep_local.stack import PORTAL_KEY, System
 
-from ..e2e.system import PORTAL_KEY, System
 from ..e2e.waiting import eventually
 from ..kafka_probe import read_all
 

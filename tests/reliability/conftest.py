@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
+from onestep_local.stack import System
+
 from ..conftest import running_broker
 from ..e2e.conftest import portal, webhook  # noqa: F401 (fixtures)
-from ..e2e.system import System
 
 ON_POSTGRES = ("ledger", "market-regulation", "fire-rescue", "urban-management")
 

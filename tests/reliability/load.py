@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from ..e2e.system import PORTAL_KEY
+from onestep_local.stack import PORTAL_KEY
+
 from ..scenarios import restaurant_application
 
 

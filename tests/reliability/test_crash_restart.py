@@ -11,8 +11,9 @@ import uuid
 import httpx
 import pytest
 
+from onestep_local.stack import PORTAL_KEY
+
 from ..e2e.conftest import upload_restaurant_materials
-from ..e2e.system import PORTAL_KEY
 from ..e2e.waiting import eventually
 from .checker import once_settled
 from .load import Stream, restaurants

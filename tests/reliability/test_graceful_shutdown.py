@@ -5,7 +5,8 @@ records of one new case, and nothing of what it had handled before the stop."""
 
 from __future__ import annotations
 
-from ..e2e.system import System
+from onestep_local.stack import System
+
 from ..e2e.waiting import eventually
 from ..scenarios import new_key, restaurant_application
 from .metrics import total

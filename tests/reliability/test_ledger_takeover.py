@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from onestep_local.kafka_broker import free_port
+from onestep_local.stack import Service
 
-from ..e2e.system import Service
 from ..e2e.waiting import eventually
 from .checker import once_settled
 from .load import Stream, restaurants

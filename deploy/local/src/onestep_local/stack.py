@@ -1,4 +1,6 @@
-"""The four services (and one gateway per department) as real processes on the real broker."""
+"""The four services (and one gateway per department) as real processes on a real broker,
+each on a free port with its log in a folder: what the end-to-end and reliability tests run
+and break, and what the benchmark loads. (`make up` runs the same services under honcho.)"""
 
 from __future__ import annotations
 
@@ -12,14 +14,13 @@ from pathlib import Path
 
 import httpx
 
-from onestep_local.kafka_broker import KafkaBroker, free_port
+from .kafka_broker import REPO, KafkaBroker, free_port
 
-REPO = Path(__file__).resolve().parents[2]
 DEPARTMENTS = ("market-regulation", "fire-rescue", "urban-management")
-PORTAL = "e2e-portal"
-PORTAL_KEY = "e2e-portal-key-0123456789"
-WEBHOOK_SECRET = "e2e-webhook-secret"
-CIPHER_KEY = "4hOI4gsS2PsZh8E6GZdOzlAXjZcK3DyX6ZB9aTGBTdk="  # test-only AES key (base64, 32 bytes)
+PORTAL = "local-portal"
+PORTAL_KEY = "local-portal-key-0123456789"
+WEBHOOK_SECRET = "local-webhook-secret"
+CIPHER_KEY = "4hOI4gsS2PsZh8E6GZdOzlAXjZcK3DyX6ZB9aTGBTdk="  # local-only AES key (base64, 32 bytes)
 
 
 class Service:
