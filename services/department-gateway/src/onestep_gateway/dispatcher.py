@@ -62,10 +62,11 @@ class Dispatcher:
         answers = await asyncio.gather(
             *(self._adapter.submit(Task(**task.task)) for task in waiting), return_exceptions=True
         )
-        for answer in answers:  # a peer down: the whole batch waits and is tried again
-            if isinstance(answer, BaseException) and not isinstance(answer, DepartmentRefused):
-                raise answer
-        for task, answer in zip(waiting, answers, strict=True):
+        # A peer down for some of the tasks: the ones it took are recorded as handed over (so a
+        # retry does not hand them over again) and the batch is tried again for the others.
+        failures = [a for a in answers if isinstance(a, BaseException) and not isinstance(a, DepartmentRefused)]
+        handed = [(task, a) for task, a in zip(waiting, answers, strict=True) if not any(a is f for f in failures)]
+        for task, answer in handed:
             if isinstance(answer, DepartmentRefused):
                 task.park(str(answer))
                 PARKED.labels(self._app.department).inc()
@@ -73,11 +74,13 @@ class Dispatcher:
             task.dispatch(self._adapter.name)
             if answer is not None:
                 task.decide(answer.model_dump(mode="json"))
-        if waiting:
-            await asyncio.to_thread(self._app.save, *waiting)
-            DISPATCHED.labels(self._app.department).inc(sum(task.status != "parked" for task in waiting))
-            if any(task.status == "decided" for task in waiting):
+        if handed:
+            await asyncio.to_thread(self._app.save, *(task for task, _ in handed))
+            DISPATCHED.labels(self._app.department).inc(sum(task.status != "parked" for task, _ in handed))
+            if any(task.status == "decided" for task, _ in handed):
                 self._on_decided()
+        if failures:
+            raise failures[0]
         for cancelled in domain_events:
             if isinstance(cancelled, DepartmentTask.Cancelled) and cancelled.was_dispatched:
                 await self._adapter.cancel(str(cancelled.originator_id), cancelled.reason)
