@@ -10,7 +10,7 @@ LOCAL_PACKAGES := libs/contracts libs/runtime deploy/local services/intake servi
 EXAMPLE_PACKAGES := examples/checklist-adapter
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 
-.PHONY: up test unit integration e2e simulate dlq env jars lint format lock schemas clean
+.PHONY: up test unit integration e2e simulate bench dlq env jars lint format lock schemas clean
 
 up: env jars
 	$(BIN)/onestep-up
@@ -21,6 +21,11 @@ test: env jars lint
 # Many applicants through the system `make up` runs (in another terminal); ARGS="--cases 1000" etc.
 simulate: env
 	$(BIN)/onestep-simulate $(ARGS)
+
+# The benchmark (not a test): starts its own system, loads it, prints figures against the
+# targets and writes JSON under var/bench/; ARGS="--store postgres", ARGS="--throughput-s 120" etc.
+bench: env jars
+	$(BIN)/onestep-bench $(ARGS)
 
 # The dead-letter topic of the running system: ARGS="list", ARGS="replay --service case-ledger" (see onestep-dlq --help).
 dlq: env

@@ -20,6 +20,7 @@ from pathlib import Path
 from onestep_contracts.catalogue import load_catalogue
 
 from .kafka_broker import REPO
+from .samples import restaurant
 
 DEV_PORTAL = "dev-portal"
 DEV_KEY = "dev-portal-key-change-me"
@@ -102,26 +103,7 @@ def welcome(departments: list[str]) -> str:
     materials = [
         {"code": code, "sha256": hashlib.sha256(sample_material(code)).hexdigest()} for code in SAMPLE_MATERIALS
     ]
-    application = {
-        "item": "open-restaurant",
-        "region": "430102",
-        "applicant": {
-            "name": "李湘",
-            "id_type": "resident_id",
-            "id_number": "430102199001011234",
-            "phone": "13800000000",
-        },
-        "form": {
-            "business_name": "湘味小馆",
-            "address": "长沙市芙蓉区五一大道 100 号",
-            "seats": 30,
-            "floor_area_m2": 80,
-            "has_outdoor_sign": False,
-            "sells_tobacco": False,
-            "food_categories": ["hot_meals"],
-        },
-        "materials": materials,
-    }
+    application = restaurant(materials)
     gateways = "\n".join(
         f"  gateway {d:<18} http://127.0.0.1:{FIRST_GATEWAY_PORT + i}/docs" for i, d in enumerate(departments)
     )

@@ -37,6 +37,19 @@ class Ledger:
     stats_follower: ViewFollower
 
 
+def open_ledger(
+    settings: LedgerSettings, *, env: dict[str, Any] | None = None, clock: Callable[[], datetime] = utc_now
+) -> CaseLedger:
+    """The ledger's application on its store, without its consumer and followers."""
+    timing = Timing(
+        WorkingCalendar.from_file(settings.calendar_file),
+        settings.reminder_lead_days,
+        settings.supplement_window,
+        settings.routing_window,
+    )
+    return CaseLedger(env=env, timing=timing, clock=clock)
+
+
 def bootstrap(
     settings: LedgerSettings,
     *,
@@ -46,17 +59,11 @@ def bootstrap(
 ) -> Ledger:
     """`env` overrides the eventsourcing variables (PERSISTENCE_MODULE, SQLITE_DBNAME, ...) read
     from the environment; `clock` is what the timers are fired by."""
-    timing = Timing(
-        WorkingCalendar.from_file(settings.calendar_file),
-        settings.reminder_lead_days,
-        settings.supplement_window,
-        settings.routing_window,
-    )
-    app = CaseLedger(env=env, timing=timing, clock=clock)
+    app = open_ledger(settings, env=env, clock=clock)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
     relay = NotificationFollower(app, name=RELAY_NAME, handle=CaseEventPublisher(producer).publish_batch)
     watcher = DeadlineWatcher(app, interval_s=settings.sweep_interval_s, on_fired=relay.wake)
-    stats = StatsProjection(stats_view(app), timing.calendar)
+    stats = StatsProjection(stats_view(app), app.calendar)
     stats_follower = ViewFollower(app, view=stats.view, name=STATS_NAME, apply=stats.apply)
 
     consumer = projection_consumer(

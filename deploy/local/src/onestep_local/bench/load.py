@@ -1,0 +1,129 @@
+"""Applications submitted through intake's HTTP API, as portals would: at a set rate (an open
+loop: a request starts on schedule whether or not earlier ones have been answered, up to a
+cap on requests in flight), or as fast as a number of portals can (a closed loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+
+from .. import samples
+from ..stack import PORTAL_KEY
+
+JSON = {"Content-Type": "application/json"}
+MATERIALS = ["applicant-identity", "premises-proof", "food-safety-plan", "floor-plan", "sign-design"]
+
+
+def material(code: str) -> bytes:
+    return f"%PDF-1.7 benchmark {code}".encode()
+
+
+def restaurant() -> bytes:
+    """A restaurant that three departments review and approve by their rules: market
+    regulation, fire rescue (over 50 seats) and urban management (an outdoor sign)."""
+    materials = [{"code": code, "sha256": hashlib.sha256(material(code)).hexdigest()} for code in MATERIALS]
+    body = samples.restaurant(
+        materials, seats=80, floor_area_m2=120.0, has_outdoor_sign=True, food_categories=["hot_meals", "drinks"]
+    )
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+@dataclass
+class Submitted:
+    """What intake answered: case id → submit time (wall clock, seconds), and the refusals."""
+
+    at: dict[str, float] = field(default_factory=dict)
+    refused: dict[int, int] = field(default_factory=dict)  # status → count (a 503 is retried)
+    errors: int = 0
+    behind: int = 0  # requests the open loop started late: the cap on requests in flight was reached
+    started: float = 0.0
+    ended: float = 0.0
+
+    @property
+    def per_s(self) -> float:
+        return len(self.at) / max(self.ended - self.started, 1e-9)
+
+
+class Portal:
+    def __init__(self, intake_url: str, concurrency: int):
+        self._client = httpx.AsyncClient(
+            base_url=intake_url,
+            headers={"Authorization": f"Bearer {PORTAL_KEY}"},
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            timeout=60,
+        )
+        self._body = restaurant()
+        self.concurrency = concurrency
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def upload_materials(self) -> None:
+        for code in MATERIALS:
+            answer = await self._client.post("/v1/materials", files={"file": (f"{code}.pdf", material(code))})
+            answer.raise_for_status()
+
+    async def _submit(self, submitted: Submitted) -> None:
+        key = str(uuid.uuid4())
+        started = time.time()
+        while True:
+            try:
+                answer = await self._client.post(
+                    "/v1/applications", content=self._body, headers={"Idempotency-Key": key, **JSON}
+                )
+            except httpx.TransportError:
+                submitted.errors += 1
+                await asyncio.sleep(0.2)
+                continue
+            if answer.status_code == 202:
+                submitted.at[answer.json()["case_id"]] = started
+                return
+            submitted.refused[answer.status_code] = submitted.refused.get(answer.status_code, 0) + 1
+            if answer.status_code != 503:
+                return
+            await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
+
+    async def at_rate(self, rate: float, duration_s: float) -> Submitted:
+        """Starts `rate` submissions a second for `duration_s`, at most `concurrency` in flight."""
+        submitted, slots, tasks = Submitted(), asyncio.Semaphore(self.concurrency), []
+        submitted.started = start = time.monotonic()
+        wall = time.time()
+
+        async def one() -> None:
+            try:
+                await self._submit(submitted)
+            finally:
+                slots.release()
+
+        for n in range(int(rate * duration_s)):
+            delay = start + n / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if slots.locked():
+                submitted.behind += 1
+            await slots.acquire()
+            tasks.append(asyncio.create_task(one()))
+        await asyncio.gather(*tasks)
+        submitted.ended = time.monotonic()
+        submitted.started, submitted.ended = wall, wall + (submitted.ended - submitted.started)
+        return submitted
+
+    async def flat_out(self, duration_s: float) -> Submitted:
+        """`concurrency` portals each submitting again as soon as they are answered."""
+        submitted = Submitted()
+        stop = time.monotonic() + duration_s
+        submitted.started = time.time()
+
+        async def portal() -> None:
+            while time.monotonic() < stop:
+                await self._submit(submitted)
+
+        await asyncio.gather(*(portal() for _ in range(self.concurrency)))
+        submitted.ended = time.time()
+        return submitted

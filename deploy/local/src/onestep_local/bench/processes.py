@@ -1,0 +1,59 @@
+"""CPU time and resident memory of the benchmark's processes, read from /proc (Linux)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its children that have ended (the broker's JVM
+    is the process itself)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(fields[i]) for i in (11, 12, 13, 14))
+    return (utime + stime + cutime + cstime) / TICKS
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class Watched:
+    """Processes by name, sampled for resident memory each second while the benchmark runs."""
+
+    pids: dict[str, int]
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def cpu(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def start(self) -> Watched:
+        threading.Thread(target=self._sample, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(1.0):
+            for name, pid in self.pids.items():
+                try:
+                    rss = rss_mb(pid)
+                except (FileNotFoundError, ProcessLookupError):
+                    continue
+                self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), rss)
+
+
+def cpu_per_case(before: dict[str, float], after: dict[str, float], cases: int) -> dict[str, float]:
+    """CPU milliseconds each process spent per case between two readings."""
+    return {name: round(1000 * (after[name] - before[name]) / max(cases, 1), 3) for name in before}

@@ -1,0 +1,319 @@
+"""`onestep-bench` / `make bench`: starts the whole system on this machine (broker, intake,
+ledger, notify, three department gateways on `rules`, a portal's webhook), loads it through
+intake's HTTP API with restaurants that three departments approve, and measures:
+
+- latency: submit → approved p50/p95/p99 at a fixed offered load below saturation;
+- throughput: cases/s reaching a final state while portals submit flat out for a while;
+- intake alone: accepted applications/s while everything behind it is paused (SIGSTOP), and
+  then how fast the rest works off the backlog;
+- ledger replay: events/s when the case read model is rebuilt from the ledger's store;
+- resident memory (peak) of each process, and CPU milliseconds per case of each;
+- the transport's own ceiling: Kafka's producer and consumer performance tools on the same
+  broker with records the size of onestep's, and onestep's throughput as a share of it.
+
+    onestep-bench [--store sqlite|postgres] [--rate 100] [--throughput-s 60] [--out var/bench/x.json]
+
+Results go to a JSON file and a table. A benchmark, not a test: it asserts nothing; the
+targets are printed beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import signal
+import statistics
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..kafka_broker import REPO, KafkaBroker, free_port
+from ..postgres import PostgresCluster
+from ..stack import WEBHOOK_SECRET, Service, System
+from . import replay, transport
+from .finals import Finals
+from .load import Portal, Submitted
+from .processes import Watched, cpu_per_case
+
+CONSUMERS = ("ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "webhook")
+TARGETS = {  # docs/performance.md: what one 2-core machine should carry
+    "throughput_cases_per_s": {"sqlite": 500, "postgres": 300},
+    "p99_ms_at_100_per_s": 500,
+    "intake_accepted_per_s": 2000,
+    "replay_events_per_s": 20000,
+    "max_rss_mb": 200,
+}
+
+
+@dataclass
+class Options:
+    store: str = "sqlite"
+    partitions: int = 6
+    rate: float = 100.0
+    latency_s: float = 30.0
+    throughput_s: float = 60.0
+    intake_s: float = 15.0
+    concurrency: int = 64
+    transport_records: int = 200_000
+    settle_s: float = 600.0
+    out: Path | None = None
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def latency_ms(submitted: Submitted, finals: Finals) -> dict[str, float]:
+    spans = [1000 * (finals.at[c] - at) for c, at in submitted.at.items() if c in finals.at]
+    return {
+        "cases": len(spans),
+        "p50": round(percentile(spans, 0.50), 1),
+        "p95": round(percentile(spans, 0.95), 1),
+        "p99": round(percentile(spans, 0.99), 1),
+        "max": round(max(spans, default=float("nan")), 1),
+        "mean": round(statistics.fmean(spans), 1) if spans else float("nan"),
+    }
+
+
+class Bench:
+    def __init__(self, options: Options, home: Path):
+        self.options = options
+        self.home = home
+        self.broker = KafkaBroker(home / "kafka", port=free_port())
+        self.postgres = PostgresCluster(home / "postgres", port=free_port()) if options.store == "postgres" else None
+        self.system: System | None = None
+        self.watched: Watched | None = None
+
+    def start(self) -> None:
+        self.broker.start()
+        self.broker.create_topics(self.options.partitions)
+        sink = Service("webhook", "onestep_local.webhook_sink", free_port(), {}, self.home)
+        sink.args = ["--port", str(sink.port), "--secret", WEBHOOK_SECRET, "--quiet"]
+        run_id = uuid.uuid4().hex[:8]
+        self.system = System(self.broker, self.home / "system", webhook_url=f"{sink.url}/onestep", run_id=run_id)
+        self.system.add(sink)
+        if self.postgres:
+            self.postgres.start()
+            self.system.on_postgres(self.postgres, "ledger", "notify", *CONSUMERS[2:5])
+        for service in self.system.services.values():
+            service.env["ONESTEP_LOG_LEVEL"] = "WARNING"
+        self.system.start()
+        pids = {name: service.process.pid for name, service in self.system.services.items()}
+        self.watched = Watched({**pids, "kafka": self.broker.process.pid, "bench": os.getpid()}).start()
+
+    def stop(self) -> None:
+        if self.watched:
+            self.watched.stop()
+        if self.system:
+            self.system.stop()
+        self.broker.stop()
+        if self.postgres:
+            self.postgres.stop()
+
+    def pause_consumers(self, paused: bool) -> None:
+        for name in CONSUMERS:
+            os.kill(self.system[name].process.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+
+    async def load(self) -> dict[str, Any]:
+        options, results = self.options, {}
+        portal = Portal(self.system["intake"].url, options.concurrency)
+        finals = await Finals(self.broker.bootstrap_servers).start()
+        try:
+            await portal.upload_materials()
+            warm = await portal.at_rate(50, 4)
+            await finals.wait_for(warm.at, options.settle_s)
+
+            steady = await portal.at_rate(options.rate, options.latency_s)
+            missing = await finals.wait_for(steady.at, options.settle_s)
+            results["latency"] = {
+                "offered_per_s": options.rate,
+                "seconds": options.latency_s,
+                "late_starts": steady.behind,
+                "not_final": len(missing),
+                "submit_to_final_ms": latency_ms(steady, finals),
+            }
+
+            cpu_before = self.watched.cpu()
+            flat = await portal.flat_out(options.throughput_s)
+            missing = await finals.wait_for(flat.at, options.settle_s)
+            cpu_after = self.watched.cpu()
+            done = [finals.at[c] for c in flat.at if c in finals.at]
+            span = max(done) - flat.started if done else float("nan")
+            results["throughput"] = {
+                "portals": options.concurrency,
+                "submitting_s": round(flat.ended - flat.started, 1),
+                "accepted": len(flat.at),
+                "accepted_per_s": round(flat.per_s, 1),
+                "final": len(done),
+                "not_final": len(missing),
+                "first_submit_to_last_final_s": round(span, 1),
+                "cases_per_s": round(len(done) / span, 1) if done else 0.0,
+                "outcomes": dict(finals.outcomes),
+                "refused": flat.refused,
+                "cpu_ms_per_case": cpu_per_case(cpu_before, cpu_after, len(done)),
+                "submit_to_final_ms": latency_ms(flat, finals),
+            }
+
+            self.pause_consumers(True)
+            try:
+                alone = await portal.flat_out(options.intake_s)
+            finally:
+                self.pause_consumers(False)
+            resumed = time.time()
+            missing = await finals.wait_for(alone.at, options.settle_s)
+            drained = [finals.at[c] for c in alone.at if c in finals.at]
+            results["intake_alone"] = {
+                "portals": options.concurrency,
+                "accepted": len(alone.at),
+                "accepted_per_s": round(alone.per_s, 1),
+                "refused": alone.refused,
+                "backlog_worked_off_per_s": round(len(drained) / (max(drained) - resumed), 1) if drained else 0.0,
+                "not_final": len(missing),
+            }
+            results["case_events_read"] = finals.case_events
+        finally:
+            await finals.stop()
+            await portal.close()
+        return results
+
+    def replay(self) -> dict[str, Any]:
+        ledger = self.system["ledger"]
+        ledger.stop()
+        if self.postgres:
+            database = f"replay_{uuid.uuid4().hex[:8]}"
+            self.postgres.create_database(database)
+            fresh = self.postgres.eventsourcing_env(database)
+        else:
+            fresh = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.home / "replay.sqlite")}
+        return replay.measure(ledger.env, {**fresh, "CIPHER_KEY": ledger.env["CIPHER_KEY"]})
+
+    def transport(self, record_bytes: int) -> dict[str, Any]:
+        """With every service stopped, so the broker has the machine as the system had it."""
+        for service in self.system.services.values():
+            service.stop()
+        ceiling = transport.measure(
+            self.broker.bootstrap_servers,
+            record_bytes=record_bytes,
+            records=self.options.transport_records,
+            partitions=self.options.partitions,
+        )
+        return ceiling.as_dict()
+
+
+def run(options: Options) -> dict[str, Any]:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    home = REPO / "var" / "bench" / f"{stamp}-{options.store}"
+    home.mkdir(parents=True)
+    bench = Bench(options, home)
+    report: dict[str, Any] = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "store": options.store,
+        "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(options).items()},
+        "started_at": stamp,
+    }
+    out = options.out or home / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        bench.start()
+        report.update(asyncio.run(bench.load()))
+        out.write_text(json.dumps(report, indent=2))  # what was measured so far, should a later phase fail
+        report["replay"] = bench.replay()
+        record_bytes = asyncio.run(transport.typical_record_bytes(bench.broker.bootstrap_servers))
+        report["transport"] = bench.transport(record_bytes)
+    finally:
+        bench.stop()
+        peaks = bench.watched.peak_rss_mb if bench.watched else {}
+        report["peak_rss_mb"] = {name: round(mb, 1) for name, mb in sorted(peaks.items())}
+        out.write_text(json.dumps(report, indent=2))
+    report["transport"]["onestep_cases_per_s_share_of_produced_records_per_s"] = round(
+        report["throughput"]["cases_per_s"] / report["transport"]["produced_per_s"], 4
+    )
+    report["targets"] = targets(report)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    report["written_to"] = str(out)
+    return report
+
+
+def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    store = report["store"]
+    services = {k: v for k, v in report["peak_rss_mb"].items() if k not in ("kafka", "bench")}
+    rows = [
+        ("end-to-end cases/s", report["throughput"]["cases_per_s"], ">=", TARGETS["throughput_cases_per_s"][store]),
+        ("p99 submit→final ms at offered load", report["latency"]["submit_to_final_ms"]["p99"], "<=", 500),
+        ("intake accepted/s", report["intake_alone"]["accepted_per_s"], ">=", TARGETS["intake_accepted_per_s"]),
+        ("ledger replay events/s", report["replay"]["events_per_s"], ">=", TARGETS["replay_events_per_s"]),
+        ("largest service RSS MB", max(services.values(), default=0), "<=", TARGETS["max_rss_mb"]),
+    ]
+    return [
+        {
+            "figure": name,
+            "measured": value,
+            "target": f"{op} {goal}",
+            "met": value >= goal if op == ">=" else value <= goal,
+        }
+        for name, value, op, goal in rows
+    ]
+
+
+def table(report: dict[str, Any]) -> str:
+    lat, thr, alone, rep, tr = (
+        report["latency"],
+        report["throughput"],
+        report["intake_alone"],
+        report["replay"],
+        report["transport"],
+    )
+    lines = [
+        f"onestep bench — {report['machine']['cores']} cores, {report['store']} stores, {report['started_at']}",
+        "",
+        f"{'figure':<42} {'measured':>12}  target",
+    ]
+    for row in report["targets"]:
+        lines.append(f"{row['figure']:<42} {row['measured']:>12}  {row['target']}  {'met' if row['met'] else 'MISSED'}")
+    ms = lat["submit_to_final_ms"]
+    lines += [
+        "",
+        f"latency at {lat['offered_per_s']}/s for {lat['seconds']} s: p50 {ms['p50']} ms, p95 {ms['p95']} ms,"
+        f" p99 {ms['p99']} ms ({ms['cases']} cases, {lat['late_starts']} late starts)",
+        f"throughput: {thr['final']} cases final in {thr['first_submit_to_last_final_s']} s"
+        f" = {thr['cases_per_s']}/s (intake took {thr['accepted_per_s']}/s from {thr['portals']} portals)",
+        f"intake alone: {alone['accepted_per_s']}/s; the backlog worked off at {alone['backlog_worked_off_per_s']}/s",
+        f"ledger replay: {rep['events']} events ({rep['cases']} cases) in {rep['seconds']} s = {rep['events_per_s']}/s",
+        f"transport ({tr['record_bytes']} B records): produced {tr['produced_per_s']}/s (p99 {tr['produce_p99_ms']} ms),"
+        f" consumed {tr['consumed_per_s']}/s; onestep cases/s ÷ produced records/s ="
+        f" {tr['onestep_cases_per_s_share_of_produced_records_per_s']}",
+        "",
+        f"{'process':<20} {'peak RSS MB':>12} {'CPU ms/case':>12}",
+    ]
+    for name, mb in report["peak_rss_mb"].items():
+        lines.append(f"{name:<20} {mb:>12} {thr['cpu_ms_per_case'].get(name, float('nan')):>12}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="onestep-bench", description=__doc__.split("\n\n")[0])
+    defaults = Options()
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default=defaults.store)
+    parser.add_argument("--partitions", type=int, default=defaults.partitions)
+    parser.add_argument("--rate", type=float, default=defaults.rate, help="offered load of the latency phase, per s")
+    parser.add_argument("--latency-s", type=float, default=defaults.latency_s)
+    parser.add_argument("--throughput-s", type=float, default=defaults.throughput_s)
+    parser.add_argument("--intake-s", type=float, default=defaults.intake_s)
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency, help="portals submitting at once")
+    parser.add_argument("--transport-records", type=int, default=defaults.transport_records)
+    parser.add_argument("--out", type=Path, help="the JSON file (default var/bench/<time>-<store>/bench.json)")
+    args = parser.parse_args(argv)
+    report = run(Options(**{k.replace("-", "_"): v for k, v in vars(args).items()}))
+    print(table(report))
+    print(f"\n{report['written_to']}")
+
+
+if __name__ == "__main__":
+    main()
