@@ -14,13 +14,33 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
+from eventsourcing.utils import Environment, EnvType
 
 from onestep_contracts import Envelope
 
 from .consumer import ConcurrentWrite, position_name
 
+# Store settings every onestep service starts from; the environment overrides each.
+STORE_DEFAULTS = {
+    # AES-GCM from the `cryptography` package (C-backed, a key schedule per event is cheap);
+    # it reads and writes the format of eventsourcing's pycryptodome cipher.
+    "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+    # Aggregates in flight stay in memory: reading one again fetches only its newer events
+    # (fast-forward, so another instance's writes are seen) instead of decrypting them all.
+    "AGGREGATE_CACHE_MAXSIZE": "20000",
+}
+
 
 class BatchProjection(EventSourcedProjection[UUID]):
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        environment = super().construct_env(name, env)
+        for key, value in STORE_DEFAULTS.items():
+            if key == "CIPHER_TOPIC" and not environment.get("CIPHER_KEY"):
+                continue  # no key: the store is not encrypted
+            if not environment.get(key):
+                environment[key] = value
+        return environment
+
     def stored_position(self, topic: str, partition: int) -> int | None:
         return self.recorder.max_tracking_id(position_name(topic, partition))
 

@@ -14,8 +14,12 @@ class MaterialTooLarge(Exception):
 
 
 class LocalBlobStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, remembered: int = 100_000):
         self._root = root
+        # Digests known to be stored: a file under its digest never changes, so each is looked
+        # up on disk once (a busy intake checks the same forms' materials many times a second).
+        self._known: dict[str, None] = {}
+        self._remembered = remembered
 
     def _path(self, sha256: str) -> Path:
         return self._root / sha256[:2] / sha256
@@ -42,11 +46,22 @@ class LocalBlobStore:
         target = self._path(sha256)
         target.parent.mkdir(exist_ok=True)
         os.replace(temporary.name, target)
+        self._remember(sha256)
         return sha256, size
 
     def stored(self, sha256s: set[str]) -> set[str]:
         """The subset of the given digests that are stored."""
-        return {sha for sha in sha256s if isinstance(sha, str) and len(sha) == 64 and self._path(sha).is_file()}
+        found = set()
+        for sha in sha256s:
+            if sha in self._known or (isinstance(sha, str) and len(sha) == 64 and self._path(sha).is_file()):
+                self._remember(sha)
+                found.add(sha)
+        return found
+
+    def _remember(self, sha256: str) -> None:
+        if len(self._known) >= self._remembered:
+            self._known.pop(next(iter(self._known)))  # the oldest
+        self._known[sha256] = None
 
     def writable(self) -> bool:
         self._root.mkdir(parents=True, exist_ok=True)
