@@ -42,6 +42,8 @@ from .load import Portal, Submitted
 from .processes import Watched, cpu_per_case
 
 CONSUMERS = ("ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "webhook")
+
+
 TARGETS = {  # docs/performance.md: what one 2-core machine should carry
     "throughput_cases_per_s": {"sqlite": 500, "postgres": 300},
     "p99_ms_at_100_per_s": 500,
@@ -60,6 +62,7 @@ class Options:
     throughput_s: float = 60.0
     intake_s: float = 15.0
     concurrency: int = 64
+    ledgers: int = 1  # ledger instances in one consumer group, sharing the partitions
     transport_records: int = 200_000
     settle_s: float = 600.0
     out: Path | None = None
@@ -102,6 +105,12 @@ class Bench:
         if self.postgres:
             self.postgres.start()
             self.system.on_postgres(self.postgres, "ledger", "notify", *CONSUMERS[2:5])
+        ledger = self.system["ledger"]
+        for n in range(2, self.options.ledgers + 1):
+            more = self.system.add(
+                Service(f"ledger-{n}", ledger.module, free_port(), dict(ledger.env), self.system.home)
+            )
+            more.env["LEDGER_PORT"] = str(more.port)
         for service in self.system.services.values():
             service.env["ONESTEP_LOG_LEVEL"] = "WARNING"
         self.system.start()
@@ -118,8 +127,9 @@ class Bench:
             self.postgres.stop()
 
     def pause_consumers(self, paused: bool) -> None:
-        for name in CONSUMERS:
-            os.kill(self.system[name].process.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+        for name, service in self.system.services.items():
+            if name in CONSUMERS or name.startswith("ledger-"):
+                os.kill(service.process.pid, signal.SIGSTOP if paused else signal.SIGCONT)
 
     async def load(self) -> dict[str, Any]:
         options, results = self.options, {}
@@ -185,7 +195,9 @@ class Bench:
 
     def replay(self) -> dict[str, Any]:
         ledger = self.system["ledger"]
-        ledger.stop()
+        for name, service in self.system.services.items():
+            if name == "ledger" or name.startswith("ledger-"):
+                service.stop()
         if self.postgres:
             database = f"replay_{uuid.uuid4().hex[:8]}"
             self.postgres.create_database(database)
@@ -207,9 +219,10 @@ class Bench:
         return ceiling.as_dict()
 
 
-def run(options: Options) -> dict[str, Any]:
+def run(options: Options, home: Path | None = None) -> dict[str, Any]:
+    """`home`: where the system keeps its stores and logs (default var/bench/<time>-<store>)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    home = REPO / "var" / "bench" / f"{stamp}-{options.store}"
+    home = home or REPO / "var" / "bench" / f"{stamp}-{options.store}"
     home.mkdir(parents=True)
     bench = Bench(options, home)
     report: dict[str, Any] = {
@@ -271,7 +284,8 @@ def table(report: dict[str, Any]) -> str:
         report["transport"],
     )
     lines = [
-        f"onestep bench — {report['machine']['cores']} cores, {report['store']} stores, {report['started_at']}",
+        f"onestep bench — {report['machine']['cores']} cores, {report['store']} stores,"
+        f" {report['options']['ledgers']} ledger(s), {report['options']['partitions']} partitions, {report['started_at']}",
         "",
         f"{'figure':<42} {'measured':>12}  target",
     ]
@@ -307,6 +321,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--throughput-s", type=float, default=defaults.throughput_s)
     parser.add_argument("--intake-s", type=float, default=defaults.intake_s)
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency, help="portals submitting at once")
+    parser.add_argument("--ledgers", type=int, default=defaults.ledgers, help="ledger instances in one group")
     parser.add_argument("--transport-records", type=int, default=defaults.transport_records)
     parser.add_argument("--out", type=Path, help="the JSON file (default var/bench/<time>-<store>/bench.json)")
     args = parser.parse_args(argv)

@@ -1,0 +1,44 @@
+"""`make bench` in miniature, so the benchmark keeps working: every phase runs against the
+real system and broker and every case it submits reaches a final state. It checks what the
+benchmark measured, never how fast (figures come from `make bench` itself)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from onestep_local.bench.run import Options, run, table
+
+
+@pytest.mark.timeout(600)
+def test_the_benchmark_measures_every_phase(tmp_path):
+    out = tmp_path / "bench.json"
+    report = run(
+        Options(
+            rate=20,
+            latency_s=3,
+            throughput_s=4,
+            intake_s=2,
+            concurrency=8,
+            transport_records=5000,
+            settle_s=240,
+            out=out,
+        ),
+        home=tmp_path / "system",
+    )
+    assert json.loads(out.read_text())["store"] == "sqlite"
+    assert report["latency"]["not_final"] == 0 and report["latency"]["submit_to_final_ms"]["cases"] == 60
+    throughput = report["throughput"]
+    assert throughput["not_final"] == 0 and throughput["final"] == throughput["accepted"] > 0
+    warm_up, steady = 50 * 4, 20 * 3  # the benchmark's warm-up, then the latency phase
+    # three departments approve every case, warm-up and latency phase included
+    assert throughput["outcomes"] == {"approved": warm_up + steady + throughput["final"]}
+    assert report["intake_alone"]["not_final"] == 0 and report["intake_alone"]["accepted"] > 0
+    cases = warm_up + steady + throughput["accepted"] + report["intake_alone"]["accepted"]
+    assert report["replay"]["cases"] == cases and report["replay"]["events"] > cases
+    assert report["transport"]["records"] == 5000 and report["transport"]["produced_per_s"] > 0
+    expected = {"intake", "ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "kafka", "bench"}
+    assert expected <= set(report["peak_rss_mb"]) and expected <= set(throughput["cpu_ms_per_case"])
+    assert len(report["targets"]) == 5 and all(isinstance(row["met"], bool) for row in report["targets"])
+    assert "ledger replay" in table(report)
