@@ -27,7 +27,7 @@ STORE_DEFAULTS = {
     "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
     # Aggregates in flight stay in memory: reading one again fetches only its newer events
     # (fast-forward, so another instance's writes are seen) instead of decrypting them all.
-    "AGGREGATE_CACHE_MAXSIZE": "20000",
+    "AGGREGATE_CACHE_MAXSIZE": "2000",
 }
 
 
