@@ -35,18 +35,23 @@ class Notifier(BatchProjection):
     def record(self, record_id: UUID) -> CaseNotifications:
         return self.repository.get(record_id)
 
-    def record_attempts(self, record_id: UUID, event_id: str, channel: str, attempts: list[Attempt]) -> None:
-        """Saves the attempts; retried if the consumer saved the same record meanwhile."""
+    def record_attempts(self, finished: list[tuple[UUID, str, str, list[Attempt]]]) -> None:
+        """Saves the attempts of a batch of deliveries (record id, event id, channel, attempts)
+        in one transaction; tried again if the consumer saved one of the records meanwhile."""
         for _ in range(10):
-            record = self.repository.get(record_id)
-            for index, attempt in enumerate(attempts):
-                record.record_attempt(event_id, channel, attempt.outcome, attempt.detail, index == len(attempts) - 1)
+            records: dict[UUID, CaseNotifications] = {}
+            for record_id, event_id, channel, attempts in finished:
+                if record_id not in records:
+                    records[record_id] = self.repository.get(record_id)
+                for index, attempt in enumerate(attempts):
+                    last = index == len(attempts) - 1
+                    records[record_id].record_attempt(event_id, channel, attempt.outcome, attempt.detail, last)
             try:
-                self.save(record)
+                self.save(*records.values())
                 return
             except IntegrityError:
                 continue
-        raise IntegrityError(f"could not record delivery attempts for {record_id} after 10 conflicts")
+        raise IntegrityError(f"could not record delivery attempts of {len(records)} records after 10 conflicts")
 
     def deliveries_for_case(self, case_id: str, portal: str) -> list[dict[str, Any]] | None:
         try:

@@ -36,7 +36,9 @@ def bootstrap(
 ) -> Notify:
     app = Notifier(env=env)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=SERVICE)
-    http = httpx.AsyncClient(timeout=settings.request_timeout_s)
+    connections = settings.concurrent_deliveries
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    http = httpx.AsyncClient(timeout=settings.request_timeout_s, limits=limits)
     sender = WebhookSender(
         http,
         max_attempts=settings.max_attempts,
@@ -44,7 +46,9 @@ def bootstrap(
         backoff_max_s=settings.backoff_max_s,
     )
     dispatcher = NotificationFollower(
-        app, name=DISPATCH_NAME, handle=WebhookDispatcher(app, sender, settings.portal_webhooks).dispatch
+        app,
+        name=DISPATCH_NAME,
+        handle=WebhookDispatcher(app, sender, settings.portal_webhooks, concurrency=connections).dispatch,
     )
 
     consumer = projection_consumer(

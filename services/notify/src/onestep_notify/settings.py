@@ -23,6 +23,9 @@ class NotifySettings(BaseSettings):
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     request_timeout_s: float = 5.0
+    concurrent_deliveries: int = Field(
+        default=16, ge=1, description="webhook POSTs in flight at once (a connection each, kept open)"
+    )
     max_batch: int = 500
     host: str = "127.0.0.1"
     port: int = 8083

@@ -3,10 +3,10 @@ from fastapi import Request
 from ..bootstrap import Intake
 
 
-def intake(request: Request) -> Intake:
+async def intake(request: Request) -> Intake:
     return request.app.state.intake
 
 
-def portal(request: Request) -> str:
+async def portal(request: Request) -> str:
     """The portal named by the request's API key (401 problem otherwise)."""
     return request.app.state.authenticate_portal(request)

@@ -15,11 +15,11 @@ from ...views import case_view, timeline_entry
 router = APIRouter(tags=["cases"])
 
 
-def ledger(request: Request) -> CaseLedger:
+async def ledger(request: Request) -> CaseLedger:
     return request.app.state.ledger.app
 
 
-def portal(request: Request) -> str:
+async def portal(request: Request) -> str:
     return request.app.state.authenticate_portal(request)
 
 

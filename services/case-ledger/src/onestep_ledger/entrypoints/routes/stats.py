@@ -13,7 +13,7 @@ from ...stats_projection import report
 router = APIRouter(tags=["statistics"])
 
 
-def portal(request: Request) -> str:
+async def portal(request: Request) -> str:
     return request.app.state.authenticate_portal(request)
 
 

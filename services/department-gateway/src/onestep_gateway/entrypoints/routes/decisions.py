@@ -19,7 +19,7 @@ from ...bootstrap import Gateway
 from ...domain.task import DepartmentTask
 
 
-def gateway(request: Request) -> Gateway:
+async def gateway(request: Request) -> Gateway:
     return request.app.state.gateway
 
 

@@ -19,7 +19,7 @@ from .decisions import Context, DecisionBody, decide, load_task, save_task, task
 router = APIRouter(tags=["review desk"])
 
 
-def officer(request: Request) -> str:
+async def officer(request: Request) -> str:
     return request.app.state.authenticate_officer(request)
 
 

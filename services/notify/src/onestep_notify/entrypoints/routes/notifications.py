@@ -11,11 +11,11 @@ from ...application import Notifier
 router = APIRouter(tags=["notifications"])
 
 
-def notifier(request: Request) -> Notifier:
+async def notifier(request: Request) -> Notifier:
     return request.app.state.notify.app
 
 
-def portal(request: Request) -> str:
+async def portal(request: Request) -> str:
     return request.app.state.authenticate_portal(request)
 
 
