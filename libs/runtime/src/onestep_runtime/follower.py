@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +27,47 @@ FAILURES = Counter(
     "Batches a follower could not hand over (its peer or store was down) and will try again",
     ["follower"],
 )
+
+
+class DecodedLog:
+    """An application's log read back as domain events, shared by its followers (a relay, a
+    dispatcher, views): each stored event is decrypted and decoded once, not once per
+    follower. Domain events are immutable, so sharing them is safe."""
+
+    def __init__(self, app: Application, keep: int = 10_000):
+        self._app = app
+        self._keep = keep
+        self._decoded: OrderedDict[int, Any] = OrderedDict()
+        self._lock = threading.Lock()  # followers read from threads of their own
+
+    @classmethod
+    def of(cls, app: Application) -> DecodedLog:
+        """The one shared by the application's followers."""
+        with _LOGS_LOCK:
+            log = getattr(app, "_onestep_decoded_log", None)
+            if log is None:
+                log = cls(app)
+                app._onestep_decoded_log = log  # type: ignore[attr-defined]
+            return log
+
+    def read(self, start: int, limit: int) -> tuple[list[Any], int | None]:
+        """Up to `limit` events from notification id `start`, and the id of the last."""
+        notifications = self._app.recorder.select_notifications(start, limit)
+        events = []
+        for notification in notifications:
+            with self._lock:
+                event = self._decoded.get(notification.id)
+            if event is None:
+                event = self._app.mapper.to_domain_event(notification)
+                with self._lock:
+                    self._decoded[notification.id] = event
+                    while len(self._decoded) > self._keep:
+                        self._decoded.popitem(last=False)
+            events.append(event)
+        return events, notifications[-1].id if notifications else None
+
+
+_LOGS_LOCK = threading.Lock()
 
 BatchOfEvents = Callable[[list[Any]], Awaitable[None]]
 # Writes the events into a view, with the position of the last one, in one transaction.
@@ -50,6 +93,7 @@ class NotificationFollower:
         self._retry_delay_s = retry_delay_s
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._log = DecodedLog.of(app)
         self.position = 0
 
     async def stored_position(self) -> int:
@@ -82,21 +126,18 @@ class NotificationFollower:
 
     async def _follow_once(self) -> bool:
         self._wake.clear()  # a wake that comes while this batch is read is kept for the next
-        notifications = await asyncio.to_thread(
-            self._app.recorder.select_notifications, self.position + 1, self._batch_size
-        )
-        if not notifications:
+        events, last = await asyncio.to_thread(self._log.read, self.position + 1, self._batch_size)
+        if last is None:
             return False
-        events = [self._app.mapper.to_domain_event(notification) for notification in notifications]
         try:
-            await self._deliver(events, notifications[-1].id)
+            await self._deliver(events, last)
         except IntegrityError:
             # Another instance of the service follows the same log and recorded a position
             # first (it handled the batch too; receivers drop repeats by event id): go on
             # from whatever is recorded now.
             self.position = await self.stored_position()
             return True
-        self.position = notifications[-1].id
+        self.position = last
         return True
 
     async def _deliver(self, events: list[Any], last: int) -> None:
