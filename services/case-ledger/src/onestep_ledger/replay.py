@@ -5,8 +5,6 @@ and what the benchmark times."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from eventsourcing.application import Application
 
 from .stats_projection import STATS_NAME, StatsProjection
@@ -14,7 +12,7 @@ from .stats_projection import STATS_NAME, StatsProjection
 PAGE = 1000
 
 
-def rebuild(source: Application, projection: StatsProjection, *, on_page: Callable[[int], None] | None = None) -> int:
+def rebuild(source: Application, projection: StatsProjection) -> int:
     """Folds the source's whole log into the projection's view, from where the view stopped;
     returns how many events were read."""
     position = projection.view.max_tracking_id(STATS_NAME) or 0
@@ -23,6 +21,4 @@ def rebuild(source: Application, projection: StatsProjection, *, on_page: Callab
         projection.apply([source.mapper.to_domain_event(n) for n in notifications], notifications[-1].id)
         position = notifications[-1].id
         events += len(notifications)
-        if on_page:
-            on_page(events)
     return events

@@ -64,8 +64,12 @@ class Dispatcher:
         )
         # A peer down for some of the tasks: the ones it took are recorded as handed over (so a
         # retry does not hand them over again) and the batch is tried again for the others.
-        failures = [a for a in answers if isinstance(a, BaseException) and not isinstance(a, DepartmentRefused)]
-        handed = [(task, a) for task, a in zip(waiting, answers, strict=True) if not any(a is f for f in failures)]
+        handed, failures = [], []
+        for task, answer in zip(waiting, answers, strict=True):
+            if isinstance(answer, BaseException) and not isinstance(answer, DepartmentRefused):
+                failures.append(answer)
+            else:
+                handed.append((task, answer))
         for task, answer in handed:
             if isinstance(answer, DepartmentRefused):
                 task.park(str(answer))

@@ -59,6 +59,8 @@ class LocalBlobStore:
         return found
 
     def _remember(self, sha256: str) -> None:
+        if sha256 in self._known:
+            return
         if len(self._known) >= self._remembered:
             self._known.pop(next(iter(self._known)))  # the oldest
         self._known[sha256] = None
