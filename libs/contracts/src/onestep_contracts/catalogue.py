@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError
 from .catalogue_rules import item_problems
 from .errors import ContractError
 from .events import Baseline, ContractModel
-from .expressions import Condition
+from .expressions import Condition, Facts
 
 
 class Title(ContractModel):
@@ -69,7 +69,7 @@ class DepartmentPart(ContractModel):
     legal_days: int | None = Field(default=None, gt=0, description="working days the law allows")
     condition: str | None = Field(default=None, description="CEL over `form`; absent means always")
 
-    def applies_to(self, form: dict[str, Any]) -> bool:
+    def applies_to(self, form: dict[str, Any] | Facts) -> bool:
         return self.condition is None or Condition(self.condition).holds(form)
 
 

@@ -68,6 +68,14 @@ def _file_hash(material: Any) -> str | None:
     return sha256 if isinstance(sha256, str) and SHA256.fullmatch(sha256) else None
 
 
+def _material_digests(body: Any) -> set[str]:
+    """The well-formed sha256 references among the body's materials."""
+    materials = body.get("materials") if isinstance(body, dict) else None
+    if not isinstance(materials, list):
+        return set()
+    return {sha256 for material in materials if (sha256 := _file_hash(material))}
+
+
 def shape_problems(model: type[BaseModel], body: Any) -> tuple[Any, list[tuple[str, str]]]:
     if not isinstance(body, dict):
         return None, [("#", "must be a JSON object")]
@@ -89,8 +97,13 @@ class IntakeService:
     async def submit(self, body: Any, *, portal: str, idempotency_key: str) -> Accepted:
         """Checks the body; publishes ApplicationSubmitted and returns once Kafka acknowledged it."""
         now = datetime.now(UTC)
-        # Schema, CEL and material-store checks are CPU and file work: off the event loop.
-        request, item, route, problems = await asyncio.to_thread(self._check, body, now)
+        # Only files not yet known to be stored cost disk work, off the event loop; the checks
+        # themselves are CPU work, which a thread would not speed up (it would only add a hop).
+        digests = _material_digests(body)
+        stored = self._blobs.known(digests)
+        if unknown := digests - stored:
+            stored |= await asyncio.to_thread(self._blobs.stored, unknown)
+        request, item, route, problems = self._check(body, now, stored)
         if problems:
             raise ApplicationInvalid(problems)
         case_id = case_id_for(portal, idempotency_key)
@@ -160,7 +173,7 @@ class IntakeService:
         ]
 
     def _check(
-        self, body: Any, now: datetime
+        self, body: Any, now: datetime, stored: set[str]
     ) -> tuple[SubmitApplication | None, Item | None, list[RouteStep], list[tuple[str, str]]]:
         """Every problem of the body at once: its shape, its item, its region, form and materials."""
         request, problems = shape_problems(SubmitApplication, body)
@@ -182,6 +195,5 @@ class IntakeService:
             promises = body.get("promises")
             problems += promise_problems(item, promises, materials, now.astimezone(self.calendar.zone).date())
             promised = {p.get("code") for p in promises if isinstance(p, dict)} if isinstance(promises, list) else set()
-            stored = self._blobs.stored({m.get("sha256") for m in materials if m.get("sha256")})
             problems += material_problems(item, materials, materials_needed(item, route), stored, promised)
         return request, item, route, problems

@@ -16,7 +16,7 @@ from pydantic import Field
 from onestep_contracts import Licence
 from onestep_contracts.adapters import Decision, Task
 from onestep_contracts.events import ContractModel, Outcome
-from onestep_contracts.expressions import Condition
+from onestep_contracts.expressions import Condition, Facts
 
 from ..domain.tasks import licence_number
 
@@ -46,9 +46,9 @@ class RulesAdapter:
         return cls(RulesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
 
     async def submit(self, task: Task) -> Decision:
-        given = [material.code for material in task.materials]
+        facts = Facts(task.form, materials=[material.code for material in task.materials])
         for condition, rule in self._rules:
-            if condition.holds(task.form, materials=given):
+            if condition.holds(facts):
                 return Decision(outcome=rule.outcome, reason=rule.reason, missing=rule.missing, decided_by="rules")
         licences = [
             Licence(

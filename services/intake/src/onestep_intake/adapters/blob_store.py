@@ -49,8 +49,12 @@ class LocalBlobStore:
         self._remember(sha256)
         return sha256, size
 
+    def known(self, sha256s: set[str]) -> set[str]:
+        """The subset of the given digests remembered as stored, without touching the disk."""
+        return {sha for sha in sha256s if sha in self._known}
+
     def stored(self, sha256s: set[str]) -> set[str]:
-        """The subset of the given digests that are stored."""
+        """The subset of the given digests that are stored (disk work for those not remembered)."""
         found = set()
         for sha in sha256s:
             if sha in self._known or (isinstance(sha, str) and len(sha) == 64 and self._path(sha).is_file()):

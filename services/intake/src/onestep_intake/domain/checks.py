@@ -10,11 +10,23 @@ from onestep_contracts.catalogue import Item
 LONGEST_PROMISE = timedelta(days=180)
 
 
+_VALIDATORS: dict[tuple[str, int], Draft202012Validator] = {}
+
+
+def _validator(item: Item) -> Draft202012Validator:
+    """One validator per item version: a version never changes, so neither does its schema."""
+    key = (item.code, item.version)
+    if (validator := _VALIDATORS.get(key)) is None:
+        validator = Draft202012Validator(item.form_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        _VALIDATORS[key] = validator
+    return validator
+
+
 def form_problems(item: Item, form: Any) -> list[tuple[str, str]]:
     """(JSON pointer, message) for each way the form breaks the item's unified form schema."""
     if not isinstance(form, dict):
         return [("#/form", "must be an object")]
-    validator = Draft202012Validator(item.form_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = _validator(item)
     problems = []
     for error in sorted(validator.iter_errors(form), key=lambda e: list(e.absolute_path)):
         path = "/".join(str(part) for part in error.absolute_path)
