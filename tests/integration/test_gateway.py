@@ -227,3 +227,26 @@ def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafk
             [(str(inter_region), f"{group}-a", (city_a,)), (str(local), f"{group}-b", (city_b,))]
         )
         assert acceptances_for(kafka, {str(nowhere)}) == []
+
+
+def test_records_of_types_the_gateway_does_not_apply_are_passed_over_undecoded_and_unknown_ones_parked(
+    kafka, tmp_path
+):
+    """A case's approval is none of a gateway's business: it is not decoded (so a broken one is
+    not the gateway's to park), while a record of a type nobody knows is still parked."""
+    group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
+    key = str(case_id).encode()
+    broken_approval = (key, b"not json", [("ce_type", b"onestep.case.approved"), ("ce_id", group.encode())])
+    unknown = (key, b"{}", [("ce_type", b"onestep.no.such.event"), ("ce_id", group.encode())])
+    publish(kafka.bootstrap_servers, topics.CASES, [], raw=[broken_approval, unknown])
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(case_id, ["fire-rescue"])])
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "gateway.sqlite")}
+    with running_gateway(kafka, env, group) as gateway:
+        wait_for(lambda: decisions_for(kafka, {str(case_id)}))
+        caught_up(kafka, gateway.app.state.gateway.app)
+    parked = [
+        headers["ce_type"]
+        for headers, _ in read_all(kafka.bootstrap_servers, topics.DEAD_LETTERS)
+        if headers.get("ce_id") == group.encode() and headers.get("dlq_service", b"").startswith(b"department-gateway")
+    ]
+    assert parked == [b"onestep.no.such.event"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -22,6 +22,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from prometheus_client import Counter, Gauge
 
 from onestep_contracts import ContractError, Envelope, deserialize
+from onestep_contracts.events import EVENT_TYPES
 
 from .dead_letters import DeadLetters
 from .kafka import start_with_retry
@@ -99,6 +100,10 @@ async def _seek_to_stored(consumer: AIOKafkaConsumer, partition: TopicPartition,
     consumer.seek(partition, position + 1)
 
 
+def _header(record: ConsumerRecord, name: str) -> bytes | None:
+    return next((value for key, value in record.headers or () if key == name), None)
+
+
 class TopicConsumer:
     def __init__(
         self,
@@ -112,7 +117,11 @@ class TopicConsumer:
         stored_position: StoredPosition | None = None,
         max_records: int = 500,
         retry_delay_s: float = 1.0,
+        event_types: Collection[str] | None = None,
     ):
+        """`event_types`: the types the service applies, when not all. Records of the other
+        known types are passed over undecoded (a gateway has no use for a case's approval);
+        a record of an unknown type is still decoded, and so parked."""
         self._bootstrap_servers = bootstrap_servers
         self._group_id = group_id
         self._topics = topics
@@ -124,6 +133,11 @@ class TopicConsumer:
         self._retry_delay_s = retry_delay_s
         self._stopping = asyncio.Event()
         self._positioned: set[TopicPartition] = set()
+        self._passed_over = (
+            {name.encode() for name in EVENT_TYPES} - {name.encode() for name in event_types}
+            if event_types is not None
+            else set()
+        )
         self.running = False
 
     def stop(self) -> None:
@@ -189,6 +203,8 @@ class TopicConsumer:
         deliveries = []
         for record in records:
             CONSUMED.labels(self._service, record.topic).inc()
+            if self._passed_over and _header(record, "ce_type") in self._passed_over:
+                continue
             try:
                 deliveries.append(Delivery(record, deserialize(record.headers, record.value, record.key)))
             except ContractError as exc:

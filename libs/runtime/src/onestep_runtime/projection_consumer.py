@@ -4,6 +4,7 @@ follower of the projection's own log woken when new events were stored."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 
 from aiokafka import TopicPartition
 
@@ -24,6 +25,7 @@ def projection_consumer(
     producer: RenewingProducer,
     follower: NotificationFollower,
     max_records: int,
+    event_types: Collection[str] | None = None,
 ) -> TopicConsumer:
     async def apply(partition: TopicPartition, deliveries: list[Delivery], last_offset: int) -> bool:
         envelopes = [delivery.envelope for delivery in deliveries]
@@ -43,4 +45,5 @@ def projection_consumer(
         dead_letters=DeadLetters(producer, service=service),
         stored_position=stored_position,
         max_records=max_records,
+        event_types=event_types,
     )

@@ -20,7 +20,7 @@ from onestep_contracts import (
     TaskAccepted,
     WithdrawalRequested,
 )
-from onestep_runtime.projection import BatchProjection
+from onestep_runtime.projection import BatchProcessing, BatchProjection
 
 from .adapters import translate
 from .domain.case import Case
@@ -127,7 +127,7 @@ class CaseLedger(BatchProjection):
 
     def _fire(self, minute: int, timers: list[dict[str, Any]]) -> int:
         self._new_timers = {}
-        processing = ProcessingEvent[UUID](tracking=Tracking(SWEEP, minute))
+        processing = BatchProcessing(tracking=Tracking(SWEEP, minute))
         made = 0
         for timer in timers:
             case: Case | None = self.aggregate_in_batch(processing, UUID(timer["case_id"]))

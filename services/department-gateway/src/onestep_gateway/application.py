@@ -18,6 +18,8 @@ from .domain.tasks import serves, task_for
 
 
 class DepartmentTasks(BatchProjection):
+    EVENT_TYPES = frozenset(model.TYPE for model in (ApplicationSubmitted, TaskOpened, TaskCancelled))
+
     def __init__(self, *args: Any, department: str, regions: list[str] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.department = department

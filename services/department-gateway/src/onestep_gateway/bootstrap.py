@@ -69,6 +69,7 @@ def bootstrap(
         producer=producer,
         follower=dispatch,
         max_records=settings.max_batch,
+        event_types=DepartmentTasks.EVENT_TYPES,
     )
     desk = DeskProjection(desk_view(app))
     desk_follower = ViewFollower(app, view=desk.view, name=DESK_NAME, apply=desk.apply, idle_wait_s=0.5)

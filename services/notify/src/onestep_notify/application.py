@@ -10,6 +10,7 @@ from eventsourcing.persistence import IntegrityError
 
 from onestep_contracts import Envelope
 from onestep_contracts.envelope import structured_json
+from onestep_contracts.events import EVENT_TYPES
 from onestep_runtime.projection import BatchProjection
 
 from .adapters.webhook import Attempt
@@ -19,6 +20,9 @@ WEBHOOK = "webhook"
 
 
 class Notifier(BatchProjection):
+    # Case events that name their portal: the ones a portal is told of.
+    EVENT_TYPES = frozenset(name for name, model in EVENT_TYPES.items() if "portal" in model.model_fields)
+
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         """Records that the case event must be delivered to its portal's webhook (once)."""
         event = envelope.event

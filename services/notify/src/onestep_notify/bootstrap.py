@@ -60,5 +60,6 @@ def bootstrap(
         producer=producer,
         follower=dispatcher,
         max_records=settings.max_batch,
+        event_types=Notifier.EVENT_TYPES,
     )
     return Notify(settings, app, producer, consumer, dispatcher, http)
