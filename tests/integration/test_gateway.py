@@ -229,9 +229,7 @@ def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafk
         assert acceptances_for(kafka, {str(nowhere)}) == []
 
 
-def test_records_of_types_the_gateway_does_not_apply_are_passed_over_undecoded_and_unknown_ones_parked(
-    kafka, tmp_path
-):
+def test_records_of_types_the_gateway_does_not_apply_are_passed_over_undecoded_and_unknown_ones_parked(kafka, tmp_path):
     """A case's approval is none of a gateway's business: it is not decoded (so a broken one is
     not the gateway's to park), while a record of a type nobody knows is still parked."""
     group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
