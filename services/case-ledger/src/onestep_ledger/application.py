@@ -43,6 +43,8 @@ class CaseLedger(BatchProjection):
     clock. Both write cases, so they take turns (`_writer`): a case is never saved from two
     places at once, and a timer set while a batch is applied is never in a minute already swept."""
 
+    WORKING_SET = 2000  # every write is a batch under `_writer`
+
     def __init__(self, *args: Any, timing: Timing, clock: Callable[[], datetime] = utc_now, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.timing = timing
