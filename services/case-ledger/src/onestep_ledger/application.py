@@ -110,19 +110,15 @@ class CaseLedger(BatchProjection):
             last = min(minute_of(until) - 1, swept + max_minutes)
             made = 0
             for minute in range(swept + 1, last + 1):
-                deadlines = self._deadlines(minute)
-                if deadlines is not None:
-                    made += self._fire(minute, deadlines.timers)
+                if timers := self._timers(minute):
+                    made += self._fire(minute, timers)
             if last > self.swept_until():
                 self._record_swept(last)
             return made
 
-    def _deadlines(self, minute: int) -> Deadlines | None:
-        """The minute's timers, read once; None when nothing falls in it."""
-        try:
-            return self.repository.get(Deadlines.create_id(minute))
-        except AggregateNotFoundError:
-            return None
+    def _timers(self, minute: int) -> list[dict[str, Any]]:
+        """The minute's timers, read once from its stored events."""
+        return Deadlines.timers_in(self.repository.event_store.get(Deadlines.create_id(minute)))
 
     def swept_until(self) -> int:
         return self.recorder.max_tracking_id(SWEEP) or 0
