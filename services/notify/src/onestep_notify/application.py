@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
-from eventsourcing.persistence import IntegrityError
 
 from onestep_contracts import Envelope
 from onestep_contracts.envelope import structured_json
 from onestep_contracts.events import EVENT_TYPES
-from onestep_runtime.projection import BatchProjection
+from onestep_runtime.consumer import ConcurrentWrite
+from onestep_runtime.projection import BatchProcessing, BatchProjection
 
 from .adapters.webhook import Attempt
 from .domain.deliveries import CaseNotifications
@@ -20,8 +21,20 @@ WEBHOOK = "webhook"
 
 
 class Notifier(BatchProjection):
+    """The consumer's batches and the dispatcher's attempts are its only writes, and they take
+    turns (`_writer`), so the records they wrote stay in memory for the next."""
+
+    WORKING_SET = 2000
     # Case events that name their portal: the ones a portal is told of.
     EVENT_TYPES = frozenset(name for name, model in EVENT_TYPES.items() if "portal" in model.model_fields)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._writer = threading.Lock()
+
+    def apply_batch(self, *args: Any, **kwargs: Any) -> bool:
+        with self._writer:
+            return super().apply_batch(*args, **kwargs)
 
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         """Records that the case event must be delivered to its portal's webhook (once)."""
@@ -41,21 +54,24 @@ class Notifier(BatchProjection):
 
     def record_attempts(self, finished: list[tuple[UUID, str, str, list[Attempt]]]) -> None:
         """Saves the attempts of a batch of deliveries (record id, event id, channel, attempts)
-        in one transaction; tried again if the consumer saved one of the records meanwhile."""
+        in one transaction; tried again if another instance saved one of the records meanwhile."""
         for _ in range(10):
-            records: dict[UUID, CaseNotifications] = {}
-            for record_id, event_id, channel, attempts in finished:
-                if record_id not in records:
-                    records[record_id] = self.repository.get(record_id)
-                for index, attempt in enumerate(attempts):
-                    last = index == len(attempts) - 1
-                    records[record_id].record_attempt(event_id, channel, attempt.outcome, attempt.detail, last)
-            try:
-                self.save(*records.values())
-                return
-            except IntegrityError:
-                continue
-        raise IntegrityError(f"could not record delivery attempts of {len(records)} records after 10 conflicts")
+            with self._writer:
+                processing = BatchProcessing()
+                for record_id, event_id, channel, attempts in finished:
+                    record = self.aggregate_in_batch(processing, record_id)
+                    if record is None:
+                        raise AggregateNotFoundError(record_id)
+                    for index, attempt in enumerate(attempts):
+                        last = index == len(attempts) - 1
+                        record.record_attempt(event_id, channel, attempt.outcome, attempt.detail, last)
+                    processing.collect_events(record)
+                try:
+                    self.record_processing(processing)
+                    return
+                except ConcurrentWrite:
+                    continue
+        raise ConcurrentWrite(f"could not record delivery attempts of {len(finished)} deliveries after 10 conflicts")
 
     def deliveries_for_case(self, case_id: str, portal: str) -> list[dict[str, Any]] | None:
         try:
