@@ -153,6 +153,7 @@ class System:
         prefixes = {"intake": "INTAKE", "ledger": "LEDGER", "notify": "NOTIFY"}
         for name, service in self.services.items():
             service.env[f"{prefixes.get(name, 'GATEWAY')}_PORT"] = str(service.port)
+            service.env.setdefault("MALLOC_ARENA_MAX", "2")  # as the images set it (see a Dockerfile)
 
     def __getitem__(self, name: str) -> Service:
         return self.services[name]

@@ -34,7 +34,7 @@ class DecodedLog:
     dispatcher, views): each stored event is decrypted and decoded once, not once per
     follower. Domain events are immutable, so sharing them is safe."""
 
-    def __init__(self, app: Application, keep: int = 10_000):
+    def __init__(self, app: Application, keep: int = 2_000):
         self._app = app
         self._keep = keep
         self._decoded: OrderedDict[int, Any] = OrderedDict()
