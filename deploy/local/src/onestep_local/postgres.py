@@ -100,6 +100,11 @@ class PostgresCluster:
             env=env,
         )
 
+    @property
+    def pid(self) -> int:
+        """The postmaster's process id (the first line of its pid file)."""
+        return int((self.datadir / "postmaster.pid").read_text().split()[0])
+
     def eventsourcing_env(self, dbname: str) -> dict[str, str]:
         """The eventsourcing library's variables for a database of this cluster."""
         return {

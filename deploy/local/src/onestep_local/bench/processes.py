@@ -18,6 +18,23 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / TICKS
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a server that forks a process per connection (PostgreSQL): its own, its ended
+    children's (which it waited for), and that of the children alive now."""
+    total = cpu_seconds(pid)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+    return total
+
+
 def rss_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -28,14 +45,18 @@ def rss_mb(pid: int) -> float:
 
 @dataclass
 class Watched:
-    """Processes by name, sampled for resident memory each second while the benchmark runs."""
+    """Processes by name, sampled for resident memory each second while the benchmark runs;
+    `servers` (PostgreSQL) count the CPU of their per-connection processes too, and their
+    memory is not sampled (those processes share it)."""
 
     pids: dict[str, int]
+    servers: dict[str, int] = field(default_factory=dict)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def cpu(self) -> dict[str, float]:
-        return {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        own = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        return own | {name: tree_cpu_seconds(pid) for name, pid in self.servers.items()}
 
     def start(self) -> Watched:
         threading.Thread(target=self._sample, daemon=True).start()

@@ -115,7 +115,8 @@ class Bench:
             service.env["ONESTEP_LOG_LEVEL"] = "WARNING"
         self.system.start()
         pids = {name: service.process.pid for name, service in self.system.services.items()}
-        self.watched = Watched({**pids, "kafka": self.broker.process.pid, "bench": os.getpid()}).start()
+        servers = {"postgres": self.postgres.pid} if self.postgres else {}
+        self.watched = Watched({**pids, "kafka": self.broker.process.pid, "bench": os.getpid()}, servers).start()
 
     def stop(self) -> None:
         if self.watched:
@@ -306,8 +307,10 @@ def table(report: dict[str, Any]) -> str:
         "",
         f"{'process':<20} {'peak RSS MB':>12} {'CPU ms/case':>12}",
     ]
-    for name, mb in report["peak_rss_mb"].items():
-        lines.append(f"{name:<20} {mb:>12} {thr['cpu_ms_per_case'].get(name, float('nan')):>12}")
+    cpu, rss = thr["cpu_ms_per_case"], report["peak_rss_mb"]
+    for name in sorted(set(rss) | set(cpu)):  # a server's per-connection processes share memory: no RSS
+        lines.append(f"{name:<20} {rss.get(name, '-'):>12} {cpu.get(name, float('nan')):>12}")
+    lines.append(f"{'all':<20} {'':>12} {round(sum(cpu.values()), 3):>12}")
     return "\n".join(lines)
 
 
