@@ -127,3 +127,40 @@ def wait_for(probe, timeout_s: float = 60.0) -> None:
     while not probe():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
+
+
+def test_a_record_parked_twice_is_listed_once_with_the_times_it_was_parked(kafka):
+    """Parking is at least once (a consumer that loses its partition mid-batch parks the poison
+    again when it reads the batch again); the operator's list shows each record once."""
+    import asyncio
+
+    from aiokafka.structs import ConsumerRecord
+
+    from onestep_runtime.dead_letters import DeadLetters
+    from onestep_runtime.kafka import make_producer
+
+    service = f"test-{uuid.uuid4().hex[:6]}"
+    poison = ConsumerRecord(
+        topic=topics.APPLICATIONS, partition=2, offset=41, timestamp=0, timestamp_type=0, key=b"k",
+        value=b"not json", checksum=None, serialized_key_size=1, serialized_value_size=8,
+        headers=[("ce_type", b"onestep.application.submitted")],
+    )  # fmt: skip
+
+    async def park_twice() -> None:
+        producer = make_producer(kafka.bootstrap_servers, client_id=service)
+        await producer.start()
+        try:
+            letters = DeadLetters(producer, service=service)
+            await letters.park(poison, "undecodable")
+            await letters.park(poison, "undecodable")
+        finally:
+            await producer.stop()
+
+    asyncio.run(park_twice())
+    (listed,) = [json.loads(line) for line in dlq(kafka, "list", "--service", service, "--json").splitlines()]
+    assert (listed["topic"], listed["partition"], listed["offset"], listed["times"]) == (topics.APPLICATIONS, 2, 41, 2)
+    assert "1 parked records in 2 dead letters" in subprocess.run(
+        [sys.executable, "-m", "onestep_runtime.dlq", "--bootstrap-servers", kafka.bootstrap_servers, "list",
+         "--service", service],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stderr  # fmt: skip

@@ -247,4 +247,4 @@ def test_records_of_types_the_gateway_does_not_apply_are_passed_over_undecoded_a
         for headers, _ in read_all(kafka.bootstrap_servers, topics.DEAD_LETTERS)
         if headers.get("ce_id") == group.encode() and headers.get("dlq_service", b"").startswith(b"department-gateway")
     ]
-    assert parked == [b"onestep.no.such.event"]
+    assert set(parked) == {b"onestep.no.such.event"}  # at least once: a rebalance mid-batch parks it again

@@ -1,6 +1,6 @@
 """`onestep-dlq`: what is in the dead-letter topic, and re-driving it once the cause is fixed.
 
-    onestep-dlq list   [--service case-ledger] [--topic onestep.applications] [--json]
+    onestep-dlq list   [--service case-ledger] [--topic onestep.applications] [--json]  (a record once)
     onestep-dlq replay [--service ...] [--topic ...] [--letter 0:17 ...] [--dry-run]
 
 A dead letter keeps the original record (key, value, headers) and says why, which service
@@ -109,10 +109,22 @@ async def replay(bootstrap_servers: str, records: list[ConsumerRecord]) -> list[
     return list(replayed.values())
 
 
-def _line(letter: DeadLetter) -> str:
+def distinct(records: Iterable[ConsumerRecord]) -> list[tuple[DeadLetter, int]]:
+    """Each record a service parked, once (its first letter), with how many times it was parked.
+    Parking is at least once: a consumer that loses its partitions while it handles a batch
+    parks the batch's poison again when it reads the batch again."""
+    letters: dict[tuple[str, tuple[str, int, int]], list[DeadLetter]] = {}
+    for record in records:
+        letter = dead_letter(record)
+        letters.setdefault((letter.service, letter.source), []).append(letter)
+    return [(same[0], len(same)) for same in letters.values()]
+
+
+def _line(letter: DeadLetter, times: int) -> str:
+    again = f" (parked {times} times)" if times > 1 else ""
     return (
         f"{letter.letter:>8}  {letter.service:<32} {letter.topic}[{letter.partition}]@{letter.offset}"
-        f"  {letter.event_type or '-'}  {letter.event_id or '-'}  {letter.reason[:160]}"
+        f"  {letter.event_type or '-'}  {letter.event_id or '-'}  {letter.reason[:160]}{again}"
     )
 
 
@@ -136,11 +148,11 @@ async def run(argv: list[str] | None = None) -> int:
     records = await read_dead_letters(args.bootstrap_servers)
     chosen = select(records, service=args.service, topic=args.topic, letters=args.letter)
     if args.command == "list":
-        for record in chosen:
-            letter = dead_letter(record)
-            print(json.dumps(asdict(letter)) if args.json else _line(letter))
+        listed = distinct(chosen)
+        for letter, times in listed:
+            print(json.dumps({**asdict(letter), "times": times}) if args.json else _line(letter, times))
         if not args.json:
-            print(f"{len(chosen)} dead letters (of {len(records)})", file=sys.stderr)
+            print(f"{len(listed)} parked records in {len(chosen)} dead letters (of {len(records)})", file=sys.stderr)
         return 0
     if args.dry_run:
         sources = {dead_letter(record).source for record in chosen}
