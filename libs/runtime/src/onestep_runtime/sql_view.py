@@ -8,6 +8,7 @@ Statements are written once with `:name` parameters and given to either database
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +35,14 @@ class Statements:
         return [dict(row) for row in self._cursor.fetchall()]
 
     def _dialect(self, sql: str) -> str:
-        return re.sub(r"(?<!:):([a-z_]+)", self._named_parameter, sql)
+        return _in_dialect(sql, self._named_parameter)
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_dialect(sql: str, named_parameter: str) -> str:
+    """A statement with its `:name` parameters in the database's style (a view's statements
+    are few and run for every event: each is rewritten once)."""
+    return re.sub(r"(?<!:):([a-z_]+)", named_parameter, sql)
 
 
 class SqlView:
