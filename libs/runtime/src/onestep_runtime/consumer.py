@@ -1,7 +1,7 @@
 """The consume loop every onestep consumer runs.
 
-Per poll batch and partition: decode each record (undecodable → dead-letter topic), hand the
-decoded batch to the service with the batch's last offset, then commit. Services that store
+Per poll: decode each record (undecodable → dead-letter topic), hand the decoded records of
+every partition to the service at once, each partition's with its last offset, then commit. Services that store
 their position with their own writes (tracking records) pass `stored_position`, and the
 consumer seeks to it on every partition assignment, so the store, not Kafka's committed
 offset, says where to resume.
@@ -52,9 +52,18 @@ class Delivery:
     envelope: Envelope
 
 
-# handle_batch(partition, deliveries, last_offset) → False when the batch had already been
-# applied elsewhere (the consumer then re-seeks to the stored position).
-BatchHandler = Callable[[TopicPartition, list[Delivery], int], Awaitable[bool | None]]
+@dataclass(frozen=True)
+class Batch:
+    """A partition's decoded records of one poll, and the offset of its last record (which
+    may be one that was passed over or parked)."""
+
+    deliveries: list[Delivery]
+    last_offset: int
+
+
+# handle_batches({partition: batch}) → the partitions whose batch had already been applied
+# elsewhere (the consumer re-seeks them to their stored position), or None.
+BatchHandler = Callable[[dict[TopicPartition, Batch]], Awaitable[Collection[TopicPartition] | None]]
 StoredPosition = Callable[[TopicPartition], Awaitable[int | None]]
 
 
@@ -112,7 +121,7 @@ class TopicConsumer:
         group_id: str,
         topics: list[str],
         service: str,
-        handle_batch: BatchHandler,
+        handle_batches: BatchHandler,
         dead_letters: DeadLetters,
         stored_position: StoredPosition | None = None,
         max_records: int = 500,
@@ -126,7 +135,7 @@ class TopicConsumer:
         self._group_id = group_id
         self._topics = topics
         self._service = service
-        self._handle_batch = handle_batch
+        self._handle_batches = handle_batches
         self._dead_letters = dead_letters
         self._stored_position = stored_position
         self._max_records = max_records
@@ -169,13 +178,18 @@ class TopicConsumer:
         self.running = True
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=300, max_records=self._max_records)
-                processed: dict[TopicPartition, int] = {}
-                for partition, records in batches.items():
-                    if await self._handle_partition(partition, records):
-                        processed[partition] = records[-1].offset + 1
-                if processed:
-                    await self._commit(processed)
+                polled = await self._consumer.getmany(timeout_ms=300, max_records=self._max_records)
+                if batches := await self._decoded(polled):
+                    applied_before = await self._apply(batches)
+                    for partition in applied_before if self._stored_position else ():
+                        await _seek_to_stored(self._consumer, partition, self._stored_position)
+                    processed = {
+                        partition: batch.last_offset + 1
+                        for partition, batch in batches.items()
+                        if partition not in applied_before
+                    }
+                    if processed:
+                        await self._commit(processed)
         except TRANSIENT:
             if not self._stopping.is_set():
                 raise
@@ -193,48 +207,59 @@ class TopicConsumer:
             # (tracked services) or re-handles the batch, whose events keep their ids.
             log.warning("%s commit skipped: %s", self._service, exc)
 
-    async def _handle_partition(self, partition: TopicPartition, records: list[ConsumerRecord]) -> bool:
-        if self._stored_position and partition not in self._positioned:
-            # Read before the seek to the stored position (the listener has not run for it yet,
-            # or failed): position it now; its records are read again from there.
-            await _seek_to_stored(self._consumer, partition, self._stored_position)
-            self._positioned.add(partition)
-            return False
-        deliveries = []
-        for record in records:
-            CONSUMED.labels(self._service, record.topic).inc()
-            if self._passed_over and _header(record, "ce_type") in self._passed_over:
+    async def _decoded(self, polled: dict[TopicPartition, list[ConsumerRecord]]) -> dict[TopicPartition, Batch]:
+        batches = {}
+        for partition, records in polled.items():
+            if self._stored_position and partition not in self._positioned:
+                # Read before the seek to the stored position (the listener has not run for it
+                # yet, or failed): position it now; its records are read again from there.
+                await _seek_to_stored(self._consumer, partition, self._stored_position)
+                self._positioned.add(partition)
                 continue
-            try:
-                deliveries.append(Delivery(record, deserialize(record.headers, record.value, record.key)))
-            except ContractError as exc:
-                await self._park_retrying(record, str(exc))
-        last_offset = records[-1].offset
+            deliveries = []
+            for record in records:
+                CONSUMED.labels(self._service, record.topic).inc()
+                if self._passed_over and _header(record, "ce_type") in self._passed_over:
+                    continue
+                try:
+                    deliveries.append(Delivery(record, deserialize(record.headers, record.value, record.key)))
+                except ContractError as exc:
+                    await self._park_retrying(record, str(exc))
+            batches[partition] = Batch(deliveries, records[-1].offset)
+        return batches
+
+    async def _apply(self, batches: dict[TopicPartition, Batch]) -> set[TopicPartition]:
+        """Applies the poll at once; if the service cannot apply it, each partition's batch on
+        its own, and a batch it cannot apply one record at a time (isolating the poison).
+        Returns the partitions whose batch had been applied already."""
         try:
-            applied = await self._retrying(lambda: self._handle_batch(partition, deliveries, last_offset))
+            return set(await self._retrying(lambda: self._handle_batches(batches)) or ())
         except TRANSIENT:
             raise
         except Exception as exc:  # a message the service cannot apply: isolate it
-            log.warning("%s batch at %s failed (%s); applying one by one", self._service, partition, exc)
-            applied = await self._handle_one_by_one(partition, deliveries, last_offset)
-        if applied is False and self._stored_position:
-            await _seek_to_stored(self._consumer, partition, self._stored_position)
-            return False
-        return True
+            if len(batches) == 1:
+                ((partition, batch),) = batches.items()
+                log.warning("%s batch at %s failed (%s); applying one by one", self._service, partition, exc)
+                await self._apply_one_by_one(partition, batch)
+                return set()
+            log.warning("%s poll failed (%s); applying each partition's batch on its own", self._service, exc)
+            applied_before = set()
+            for partition, batch in batches.items():
+                applied_before |= await self._apply({partition: batch})
+            return applied_before
 
-    async def _handle_one_by_one(self, partition: TopicPartition, deliveries: list[Delivery], last_offset: int):
-        for delivery in deliveries:
+    async def _apply_one_by_one(self, partition: TopicPartition, batch: Batch) -> None:
+        for delivery in batch.deliveries:
             offset = delivery.record.offset
             try:
-                await self._retrying(lambda d=delivery, o=offset: self._handle_batch(partition, [d], o))
+                await self._retrying(lambda d=delivery, o=offset: self._handle_batches({partition: Batch([d], o)}))
             except TRANSIENT:
                 raise
             except Exception as exc:
                 await self._park_retrying(delivery.record, f"cannot be applied: {exc!r}")
-                await self._retrying(lambda o=offset: self._handle_batch(partition, [], o))
-        if not deliveries or deliveries[-1].record.offset < last_offset:
-            await self._retrying(lambda: self._handle_batch(partition, [], last_offset))
-        return True
+                await self._retrying(lambda o=offset: self._handle_batches({partition: Batch([], o)}))
+        if not batch.deliveries or batch.deliveries[-1].record.offset < batch.last_offset:
+            await self._retrying(lambda: self._handle_batches({partition: Batch([], batch.last_offset)}))
 
     async def _park_retrying(self, record: ConsumerRecord, reason: str) -> None:
         await self._retrying(lambda: self._dead_letters.park(record, reason))

@@ -1,8 +1,8 @@
-"""An eventsourcing projection that applies a Kafka poll batch in one transaction.
+"""An eventsourcing projection that applies a Kafka poll in one transaction.
 
-The batch's new domain events and the partition's position (a tracking record named
-`<topic>:<partition>` holding the last offset) are recorded together, so a crash between
-"applied" and "committed" never applies a message twice or skips one.
+The poll's new domain events and the position of each of its partitions (a tracking record
+named `<topic>:<partition>` holding the last offset) are recorded together, so a crash
+between "applied" and "committed" never applies a message twice or skips one.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from eventsourcing.utils import Environment, EnvType, strtobool
 from onestep_contracts import Envelope
 
 from .consumer import ConcurrentWrite, position_name
+from .poll_recorders import POLL_RECORDERS
 
 # Store settings every onestep service starts from; the environment overrides each.
 STORE_DEFAULTS = {
@@ -50,7 +52,31 @@ class _Repository(Repository[UUID]):
         return super().get(aggregate_id, projector_func=projector_func, **options)
 
 
+@dataclass(frozen=True)
+class PartitionBatch:
+    """A partition's records of one poll: their envelopes, and the offset of the last record."""
+
+    topic: str
+    partition: int
+    envelopes: list[Envelope]
+    last_offset: int
+
+    @property
+    def position(self) -> Tracking:
+        return Tracking(application_name=position_name(self.topic, self.partition), notification_id=self.last_offset)
+
+
 class BatchProcessing(ProcessingEvent[UUID]):
+    """What a batch changed, with the positions it is recorded with (all in one transaction)."""
+
+    def __init__(self, tracking: Tracking | None = None, positions: Iterable[Tracking] = ()):
+        super().__init__(tracking)
+        self.saved_kwargs["positions"] = list(positions)
+
+    @property
+    def positions(self) -> list[Tracking]:
+        return [self.tracking, *self.saved_kwargs["positions"]] if self.tracking else self.saved_kwargs["positions"]
+
     def collect_events(self, *objs: Any, **kwargs: Any) -> None:
         for obj in objs:
             if isinstance(obj, BaseAggregate):
@@ -92,35 +118,56 @@ class BatchProjection(EventSourcedProjection[UUID]):
                 continue  # no key: the store is not encrypted
             if not environment.get(key):
                 environment[key] = value
+        recorder = POLL_RECORDERS.get(environment.get("PERSISTENCE_MODULE", ""))
+        if recorder and not environment.get("PROCESS_RECORDER_TOPIC"):
+            environment["PROCESS_RECORDER_TOPIC"] = recorder
         return environment
 
     def stored_position(self, topic: str, partition: int) -> int | None:
         return self.recorder.max_tracking_id(position_name(topic, partition))
 
     def apply_batch(self, topic: str, partition: int, envelopes: list[Envelope], last_offset: int) -> bool:
-        """Applies the envelopes and records the position; False if it was recorded already."""
-        tracking = Tracking(application_name=position_name(topic, partition), notification_id=last_offset)
-        processing = BatchProcessing(tracking=tracking)
-        for envelope in envelopes:
-            self.apply_envelope(envelope, processing)
-        self.finish_batch(processing)
-        return self.record_processing(processing)
+        """Applies one partition's envelopes; False if their position was recorded already."""
+        return not self.apply_poll([PartitionBatch(topic, partition, envelopes, last_offset)])
 
-    def record_processing(self, processing: ProcessingEvent[UUID]) -> bool:
-        """Records the collected events with the tracking position; False if it was recorded already."""
+    def apply_poll(self, batches: list[PartitionBatch]) -> set[tuple[str, int]]:
+        """Applies a poll's batches and records their positions in one transaction. Returns the
+        (topic, partition) of the batches whose position was recorded already (another instance
+        applied them, or this one before a restart): those are not applied again."""
+        applied_before: set[tuple[str, int]] = set()
+        while pending := [batch for batch in batches if (batch.topic, batch.partition) not in applied_before]:
+            processing = BatchProcessing(positions=[batch.position for batch in pending])
+            for batch in pending:
+                for envelope in batch.envelopes:
+                    self.apply_envelope(envelope, processing)
+            self.finish_batch(processing)
+            recorded_before = self.record_processing(processing)
+            if not recorded_before:
+                break
+            # The others are applied again without them, from the aggregates as stored.
+            applied_before |= {_topic_partition(position) for position in recorded_before}
+        return applied_before
+
+    def record_processing(self, processing: BatchProcessing) -> list[Tracking]:
+        """Records the collected events with the positions; returns the positions that had been
+        recorded already (then nothing was recorded), none when it was recorded."""
         with self.processing_lock:
             try:
                 recordings = self._record(processing)
             except IntegrityError as exc:
-                tracking = processing.tracking
-                recorded = self.recorder.max_tracking_id(tracking.application_name) if tracking else None
-                if recorded is not None and recorded >= tracking.notification_id:
-                    return False
-                raise ConcurrentWrite(f"{tracking}: an aggregate was saved meanwhile") from exc
+                recorded_before = [
+                    position
+                    for position in processing.positions
+                    if (recorded := self.recorder.max_tracking_id(position.application_name)) is not None
+                    and recorded >= position.notification_id
+                ]
+                if recorded_before:
+                    return recorded_before
+                raise ConcurrentWrite(f"{processing.positions}: an aggregate was saved meanwhile") from exc
         self._keep(processing.aggregates.values())
         self._take_snapshots(processing)
         self._notify(recordings)
-        return True
+        return []
 
     def _keep(self, aggregates: Iterable[Any]) -> None:
         if not self.WORKING_SET:
@@ -151,4 +198,9 @@ class BatchProjection(EventSourcedProjection[UUID]):
 
     # The projection is driven by a Kafka consumer, not by another application's log.
     def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
-        raise NotImplementedError("use apply_batch")
+        raise NotImplementedError("use apply_poll")
+
+
+def _topic_partition(position: Tracking) -> tuple[str, int]:
+    topic, _, partition = position.application_name.rpartition(":")
+    return topic, int(partition)

@@ -1,5 +1,5 @@
-"""Wires a BatchProjection to Kafka: each poll batch applied with its position, and the
-follower of the projection's own log woken when new events were stored."""
+"""Wires a BatchProjection to Kafka: each poll applied with its partitions' positions in one
+transaction, and the follower of the projection's own log woken when new events were stored."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from collections.abc import Collection
 
 from aiokafka import TopicPartition
 
-from .consumer import Delivery, TopicConsumer
+from .consumer import Batch, TopicConsumer
 from .dead_letters import DeadLetters
 from .follower import NotificationFollower
 from .kafka import RenewingProducer
-from .projection import BatchProjection
+from .projection import BatchProjection, PartitionBatch
 
 
 def projection_consumer(
@@ -27,11 +27,17 @@ def projection_consumer(
     max_records: int,
     event_types: Collection[str] | None = None,
 ) -> TopicConsumer:
-    async def apply(partition: TopicPartition, deliveries: list[Delivery], last_offset: int) -> bool:
-        envelopes = [delivery.envelope for delivery in deliveries]
-        applied = await asyncio.to_thread(app.apply_batch, partition.topic, partition.partition, envelopes, last_offset)
+    async def apply(batches: dict[TopicPartition, Batch]) -> list[TopicPartition]:
+        by_name = {(partition.topic, partition.partition): partition for partition in batches}
+        poll = [
+            PartitionBatch(
+                partition.topic, partition.partition, [d.envelope for d in batch.deliveries], batch.last_offset
+            )
+            for partition, batch in batches.items()
+        ]
+        applied_before = await asyncio.to_thread(app.apply_poll, poll)
         follower.wake()
-        return applied
+        return [by_name[name] for name in applied_before]
 
     async def stored_position(partition: TopicPartition) -> int | None:
         return await asyncio.to_thread(app.stored_position, partition.topic, partition.partition)
@@ -41,7 +47,7 @@ def projection_consumer(
         group_id=group_id,
         topics=topics,
         service=service,
-        handle_batch=apply,
+        handle_batches=apply,
         dead_letters=DeadLetters(producer, service=service),
         stored_position=stored_position,
         max_records=max_records,

@@ -20,7 +20,7 @@ from onestep_contracts import (
     TaskAccepted,
     WithdrawalRequested,
 )
-from onestep_runtime.projection import BatchProcessing, BatchProjection
+from onestep_runtime.projection import BatchProcessing, BatchProjection, PartitionBatch
 
 from .adapters import translate
 from .domain.case import Case
@@ -54,10 +54,10 @@ class CaseLedger(BatchProjection):
         self._new_timers: dict[int, list[dict[str, Any]]] = {}
         self._start_sweeping()
 
-    def apply_batch(self, *args: Any, **kwargs: Any) -> bool:
+    def apply_poll(self, batches: list[PartitionBatch]) -> set[tuple[str, int]]:
         with self._writer:
             self._new_timers = {}
-            return super().apply_batch(*args, **kwargs)
+            return super().apply_poll(batches)
 
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         event = envelope.event
@@ -94,7 +94,8 @@ class CaseLedger(BatchProjection):
 
     def finish_batch(self, processing: ProcessingEvent[UUID]) -> None:
         """The batch's new timers go to their minutes' deadline index, in the same transaction."""
-        for minute, timers in sorted(self._new_timers.items()):
+        new_timers, self._new_timers = self._new_timers, {}  # a batch applied again makes them anew
+        for minute, timers in sorted(new_timers.items()):
             deadlines = self.aggregate_in_batch(processing, Deadlines.create_id(minute)) or Deadlines(minute)
             deadlines.schedule(timers)
             processing.collect_events(deadlines)

@@ -12,7 +12,7 @@ from onestep_contracts import Envelope
 from onestep_contracts.envelope import structured_json
 from onestep_contracts.events import EVENT_TYPES
 from onestep_runtime.consumer import ConcurrentWrite
-from onestep_runtime.projection import BatchProcessing, BatchProjection
+from onestep_runtime.projection import BatchProcessing, BatchProjection, PartitionBatch
 
 from .adapters.webhook import Attempt
 from .domain.deliveries import CaseNotifications
@@ -32,9 +32,9 @@ class Notifier(BatchProjection):
         super().__init__(*args, **kwargs)
         self._writer = threading.Lock()
 
-    def apply_batch(self, *args: Any, **kwargs: Any) -> bool:
+    def apply_poll(self, batches: list[PartitionBatch]) -> set[tuple[str, int]]:
         with self._writer:
-            return super().apply_batch(*args, **kwargs)
+            return super().apply_poll(batches)
 
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         """Records that the case event must be delivered to its portal's webhook (once)."""
