@@ -7,6 +7,7 @@ between "applied" and "committed" never applies a message twice or skips one.
 
 from __future__ import annotations
 
+import threading
 from abc import abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -88,16 +89,18 @@ class BatchProcessing(ProcessingEvent[UUID]):
 
 
 class BatchProjection(EventSourcedProjection[UUID]):
-    # How many aggregates this projection's batches last wrote it keeps in memory as written,
-    # to apply the next message to without a store query, a copy, or decoding its events again.
-    # Only for a projection whose every write is a batch recorded here, one at a time (the
-    # ledger): a kept aggregate another instance has written since fails its save on the
-    # version and the batch is applied again from the store.
+    # How many aggregates this projection last wrote it keeps in memory as written, to change
+    # next without a store query, a copy, or decoding its events again. Every writer takes an
+    # aggregate out while it changes it (`aggregate_in_batch`, `take`) and it is put back only
+    # once saved (`record_processing`, `save`), so no two threads change one object. A kept
+    # aggregate that another instance has written since fails its save on the version, and the
+    # write is tried again from the store.
     WORKING_SET = 0
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._working_set: OrderedDict[UUID, Any] = OrderedDict()
+        self._working_set_lock = threading.Lock()
 
     def construct_repository(self) -> Repository[UUID]:
         """The library's repository, configured from the same variables, with the faster projector."""
@@ -172,10 +175,28 @@ class BatchProjection(EventSourcedProjection[UUID]):
     def _keep(self, aggregates: Iterable[Any]) -> None:
         if not self.WORKING_SET:
             return
-        for aggregate in aggregates:
-            self._working_set[aggregate.id] = aggregate
-        while len(self._working_set) > self.WORKING_SET:
-            self._working_set.popitem(last=False)
+        with self._working_set_lock:
+            for aggregate in aggregates:
+                self._working_set[aggregate.id] = aggregate
+            while len(self._working_set) > self.WORKING_SET:
+                self._working_set.popitem(last=False)
+
+    def take(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate to change and then `save`: out of the working set until it is saved, or
+        as stored; None if it does not exist."""
+        with self._working_set_lock:
+            kept = self._working_set.pop(aggregate_id, None)
+        if kept is not None:
+            return kept
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        self._keep(obj for obj in objs if isinstance(obj, BaseAggregate))
+        return recordings
 
     @abstractmethod
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
@@ -188,13 +209,7 @@ class BatchProjection(EventSourcedProjection[UUID]):
         """The aggregate as this batch has left it so far, or as stored; None if it does not exist."""
         if aggregate_id in processing.aggregates:
             return processing.aggregates[aggregate_id]
-        # Taken out while the batch changes it: back in only once the batch is recorded.
-        if (kept := self._working_set.pop(aggregate_id, None)) is not None:
-            return kept
-        try:
-            return self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
+        return self.take(aggregate_id)  # back in the working set once the batch is recorded
 
     # The projection is driven by a Kafka consumer, not by another application's log.
     def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:

@@ -19,6 +19,8 @@ from .domain.tasks import serves, task_for
 
 class DepartmentTasks(BatchProjection):
     EVENT_TYPES = frozenset(model.TYPE for model in (ApplicationSubmitted, TaskOpened, TaskCancelled))
+    # A task received is handed over next, by the dispatcher, from memory.
+    WORKING_SET = 2000
 
     def __init__(self, *args: Any, department: str, regions: list[str] = (), **kwargs: Any):
         super().__init__(*args, **kwargs)

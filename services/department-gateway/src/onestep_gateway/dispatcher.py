@@ -57,8 +57,8 @@ class Dispatcher:
     async def handle(self, domain_events: list[Any]) -> None:
         handed = (DepartmentTask.Received, DepartmentTask.Redriven)
         received = list(dict.fromkeys(e.originator_id for e in domain_events if isinstance(e, handed)))
-        tasks = await asyncio.to_thread(lambda: [self._app.repository.get(task_id) for task_id in received])
-        waiting = [task for task in tasks if task.status == "received"]
+        tasks = await asyncio.to_thread(lambda: [self._app.take(task_id) for task_id in received])
+        waiting = [task for task in tasks if task is not None and task.status == "received"]
         answers = await asyncio.gather(
             *(self._adapter.submit(Task(**task.task)) for task in waiting), return_exceptions=True
         )

@@ -74,8 +74,8 @@ class Poller:
         for task_id, decision in zip(task_ids, decisions, strict=True):
             if decision is None:
                 continue
-            task = await asyncio.to_thread(self._app.repository.get, UUID(task_id))
-            if task.decide(decision.model_dump(mode="json")) is None:
+            task = await asyncio.to_thread(self._app.take, UUID(task_id))
+            if task is not None and task.decide(decision.model_dump(mode="json")) is None:
                 with contextlib.suppress(IntegrityError):  # decided meanwhile: asked again next time
                     await asyncio.to_thread(self._app.save, task)
                     recorded += 1
