@@ -162,6 +162,9 @@ class TopicConsumer:
             auto_offset_reset="earliest",
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
+            # Read ahead a quarter of the client's default per partition: a backlog on a dozen
+            # partitions then holds a few MB in memory, still several polls' worth.
+            max_partition_fetch_bytes=256 * 1024,
         )
 
     async def run(self) -> None:
