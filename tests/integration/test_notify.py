@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from onestep_contracts import CaseOpened, deterministic_id, envelope, topics
 from onestep_contracts.signing import SIGNATURE_HEADER, verify
 from onestep_notify.entrypoints.api import create_app
-from onestep_notify.settings import NotifySettings
+from onestep_notify.settings import NotifySettings, Webhook
 
 from ..kafka_probe import publish
 from ..peers import WebhookReceiver
@@ -62,12 +64,12 @@ def portal() -> str:
 
 @pytest.fixture
 def notify_with(kafka, tmp_path, portal):
-    def start(receiver: WebhookReceiver) -> TestClient:
+    def start(receiver: WebhookReceiver, batch: int = 0) -> TestClient:
         settings = NotifySettings(
             kafka_bootstrap_servers=kafka.bootstrap_servers,
             consumer_group=f"notify-{uuid.uuid4().hex[:6]}",
             portal_keys={portal: KEY, "another-portal": "other-key"},
-            portal_webhooks={portal: {"url": receiver.url, "secret": SECRET}},
+            portal_webhooks={portal: {"url": receiver.url, "secret": SECRET, "batch": batch}},
             backoff_initial_s=0.05,
             backoff_max_s=0.2,
             max_attempts=4,
@@ -107,3 +109,68 @@ def test_a_webhook_that_refuses_with_4xx_is_parked_visibly_not_retried(kafka, no
         [delivery] = settled(notify, case_id)
         assert delivery["state"] == "parked"
         assert delivery["attempts"] == [{"outcome": "parked", "detail": "HTTP 410: the portal refused it"}]
+
+
+def test_a_portal_that_takes_batches_gets_arrays_of_signed_events_each_event_once(kafka, notify_with, portal):
+    cases = [uuid.uuid4() for _ in range(3)]
+    with WebhookReceiver(statuses=[503]) as receiver, notify_with(receiver, batch=10) as notify:
+        publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id, portal) for case_id in cases])
+        records = {case_id: settled(notify, case_id) for case_id in cases}
+        posts = [(r, json.loads(r["body"])) for r in receiver.received]
+        assert all(r["headers"]["Content-Type"] == "application/cloudevents-batch+json" for r, _ in posts)
+        assert all(verify(SECRET, r["body"], r["headers"][SIGNATURE_HEADER]) for r, _ in posts)
+        assert all("Onestep-Event-Id" not in r["headers"] for r, _ in posts)
+        assert all(isinstance(events, list) and 1 <= len(events) <= 10 for _, events in posts)
+        delivered = [event["subject"] for r, events in posts if r["answered"] == 200 for event in events]
+        assert sorted(delivered) == sorted(str(case_id) for case_id in cases)
+        # the refused POST was sent again whole: its events were attempted twice, the others once
+        [(_, refused)] = [(r, events) for r, events in posts if r["answered"] == 503]
+        for case_id, [delivery] in records.items():
+            expected = ["failed", "delivered"] if str(case_id) in {e["subject"] for e in refused} else ["delivered"]
+            assert delivery["state"] == "delivered"
+            assert [a["outcome"] for a in delivery["attempts"]] == expected
+
+
+def test_the_dispatcher_groups_a_batch_into_posts_of_the_portals_size_and_parks_a_refused_one_whole(tmp_path):
+    from onestep_notify.adapters.webhook import WebhookSender
+    from onestep_notify.application import Notifier
+    from onestep_notify.dispatcher import WebhookDispatcher
+    from onestep_notify.domain.deliveries import CaseNotifications
+
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "notify.sqlite")}
+    notifier = Notifier(env=env)
+    batched, single = f"portal-{uuid.uuid4().hex[:8]}", f"portal-{uuid.uuid4().hex[:8]}"
+    cases = {batched: [uuid.uuid4() for _ in range(5)], single: [uuid.uuid4() for _ in range(2)]}
+    notifier.apply_batch("cases", 0, [opened(c, p) for p, ids in cases.items() for c in ids], 0)
+    requested = [
+        event
+        for notification in notifier.recorder.select_notifications(1, 100)
+        if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
+    ]
+
+    async def dispatch(receiver: WebhookReceiver) -> None:
+        async with httpx.AsyncClient() as client:
+            sender = WebhookSender(client, max_attempts=2, backoff_initial_s=0.01, backoff_max_s=0.01)
+            webhooks = {
+                batched: Webhook(url=receiver.url, secret=SECRET, batch=2),
+                single: Webhook(url=receiver.url, secret=SECRET),
+            }
+            await WebhookDispatcher(notifier, sender, webhooks).dispatch(requested)
+
+    with WebhookReceiver(statuses=[410]) as receiver:  # the first POST is refused
+        asyncio.run(dispatch(receiver))
+    arrays = [json.loads(r["body"]) for r in receiver.received if r["headers"]["Content-Type"].endswith("batch+json")]
+    singles = [json.loads(r["body"]) for r in receiver.received if r["headers"]["Content-Type"].endswith("s+json")]
+    assert sorted(len(events) for events in arrays) == [1, 2, 2]
+    assert sorted(event["subject"] for event in singles) == sorted(str(c) for c in cases[single])
+    refused = json.loads(receiver.received[0]["body"])
+    refused_cases = {event["subject"] for event in (refused if isinstance(refused, list) else [refused])}
+    states = {
+        str(c): notifier.deliveries_for_case(str(c), portal)[0]["state"] for portal, ids in cases.items() for c in ids
+    }
+    assert {c for c, state in states.items() if state == "parked"} == refused_cases
+    assert {c for c, state in states.items() if state == "delivered"} == set(states) - refused_cases
+    # handed over again (a restart), nothing is sent twice
+    with WebhookReceiver() as again:
+        asyncio.run(dispatch(again))
+    assert again.received == []

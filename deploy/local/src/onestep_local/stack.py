@@ -88,6 +88,7 @@ class System:
         *,
         webhook_url: str,
         run_id: str,
+        webhook_batch: int = 0,
         departments: tuple[str, ...] = DEPARTMENTS,
     ):
         home.mkdir(parents=True, exist_ok=True)
@@ -131,7 +132,9 @@ class System:
                     "NOTIFY_PORTAL_KEYS": keys,
                     "NOTIFY_CONSUMER_GROUP": f"notify.{run_id}",
                     "NOTIFY_BACKOFF_INITIAL_S": "0.1",
-                    "NOTIFY_PORTAL_WEBHOOKS": json.dumps({PORTAL: {"url": webhook_url, "secret": WEBHOOK_SECRET}}),
+                    "NOTIFY_PORTAL_WEBHOOKS": json.dumps(
+                        {PORTAL: {"url": webhook_url, "secret": WEBHOOK_SECRET, "batch": webhook_batch}}
+                    ),
                 },
                 home,
             ),

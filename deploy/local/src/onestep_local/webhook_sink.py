@@ -1,5 +1,5 @@
 """A development stand-in for a portal's webhook: prints each notification and whether its
-signature verifies. `make up` points the development portal's webhook here."""
+signature verifies; takes single events and batches alike. `make up` points the development portal's webhook here."""
 
 from __future__ import annotations
 
@@ -18,11 +18,12 @@ def serve(port: int, secret: str, *, quiet: bool = False) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             signed = verify(secret, body, self.headers.get(SIGNATURE_HEADER, ""))
             if not quiet:
-                event = json.loads(body)
-                print(
-                    f"webhook: {event['type']} case {event['subject']} signature {'ok' if signed else 'BAD'}",
-                    flush=True,
-                )
+                received = json.loads(body)  # one CloudEvent, or a batch of them (a JSON array)
+                for event in received if isinstance(received, list) else [received]:
+                    print(
+                        f"webhook: {event['type']} case {event['subject']} signature {'ok' if signed else 'BAD'}",
+                        flush=True,
+                    )
             self._answer(204 if signed else 401)
 
         def do_GET(self) -> None:

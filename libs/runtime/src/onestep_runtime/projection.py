@@ -186,8 +186,16 @@ class BatchProjection(EventSourcedProjection[UUID]):
         as stored; None if it does not exist."""
         with self._working_set_lock:
             kept = self._working_set.pop(aggregate_id, None)
-        if kept is not None:
-            return kept
+        return kept if kept is not None else self._stored(aggregate_id)
+
+    def peek(self, aggregate_id: UUID) -> Any | None:
+        """The aggregate as last written, to read and not to change: the working set's own object
+        (a writer may take it meanwhile), or as stored; None if it does not exist."""
+        with self._working_set_lock:
+            kept = self._working_set.get(aggregate_id)
+        return kept if kept is not None else self._stored(aggregate_id)
+
+    def _stored(self, aggregate_id: UUID) -> Any | None:
         try:
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:

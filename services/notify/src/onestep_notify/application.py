@@ -15,7 +15,7 @@ from onestep_runtime.consumer import ConcurrentWrite
 from onestep_runtime.projection import BatchProcessing, BatchProjection, PartitionBatch
 
 from .adapters.webhook import Attempt
-from .domain.deliveries import CaseNotifications
+from .domain.deliveries import CaseNotifications, delivery_key
 
 WEBHOOK = "webhook"
 
@@ -49,8 +49,16 @@ class Notifier(BatchProjection):
         record.request(envelope.id, envelope.type, WEBHOOK, portal, structured_json(envelope).decode())
         processing.collect_events(record)
 
-    def record(self, record_id: UUID) -> CaseNotifications:
-        return self.repository.get(record_id)
+    def pending(self, requested: list[Any]) -> list[Any]:
+        """The requested deliveries (`DeliveryRequested`) still pending: a batch handed over again
+        after a restart was delivered or parked before."""
+        records = {event.originator_id: self.peek(event.originator_id) for event in requested}
+        return [
+            event
+            for event in requested
+            if (record := records[event.originator_id]) is not None
+            and record.deliveries[delivery_key(event.event_id, event.channel)]["state"] == "pending"
+        ]
 
     def record_attempts(self, finished: list[tuple[UUID, str, str, list[Attempt]]]) -> None:
         """Saves the attempts of a batch of deliveries (record id, event id, channel, attempts)

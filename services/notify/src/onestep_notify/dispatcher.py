@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import Counter
 
-from .adapters.webhook import Attempt, WebhookSender
+from .adapters.webhook import Attempt, Post, WebhookSender
 from .application import WEBHOOK, Notifier
-from .domain.deliveries import CaseNotifications, delivery_key
+from .domain.deliveries import CaseNotifications
 from .settings import Webhook
 
 DELIVERIES = Counter("onestep_notify_deliveries_total", "Deliveries finished", ["channel", "state"])
@@ -37,28 +39,38 @@ class WebhookDispatcher:
         ]
         if not requested:
             return
-        ids = {event.originator_id for event in requested}
-        records = await asyncio.to_thread(lambda: {record_id: self._notifier.record(record_id) for record_id in ids})
-        outcomes = await asyncio.gather(*(self._deliver(records[event.originator_id], event) for event in requested))
+        pending = await asyncio.to_thread(self._notifier.pending, requested)
+        outcomes = await asyncio.gather(*(self._deliver(portal, events) for portal, events in self._posts(pending)))
         finished = [
-            (event.originator_id, event.event_id, WEBHOOK, attempts) for event, attempts in outcomes if attempts
+            (event.originator_id, event.event_id, WEBHOOK, attempts)
+            for events, attempts in outcomes
+            for event in events
+            if attempts
         ]
         if finished:
             await asyncio.to_thread(self._notifier.record_attempts, finished)
         for *_, attempts in finished:
             DELIVERIES.labels(WEBHOOK, "delivered" if attempts[-1].outcome == "delivered" else "parked").inc()
 
-    async def _deliver(self, record: CaseNotifications, requested: Any) -> tuple[Any, list[Attempt]]:
-        """The attempts made, none if it was delivered or parked before (a batch handed over
-        again after a restart)."""
-        delivery = record.deliveries[delivery_key(requested.event_id, WEBHOOK)]
-        if delivery["state"] != "pending":
-            return requested, []
-        webhook = self._webhooks.get(record.portal)
+    def _posts(self, requested: list[Any]) -> Iterator[tuple[str, list[Any]]]:
+        """The deliveries grouped into POSTs: one event each, or up to the portal's batch size
+        for a portal that takes batches (in the order they were requested)."""
+        by_portal: dict[str, list[Any]] = defaultdict(list)
+        for event in requested:
+            by_portal[event.target].append(event)
+        for portal, events in by_portal.items():
+            webhook = self._webhooks.get(portal)
+            size = webhook.batch if webhook and webhook.batch else 1
+            for start in range(0, len(events), size):
+                yield portal, events[start : start + size]
+
+    async def _deliver(self, portal: str, events: list[Any]) -> tuple[list[Any], list[Attempt]]:
+        """The attempts made for one POST, which are every one of its events' attempts."""
+        webhook = self._webhooks.get(portal)
         if webhook is None:
-            return requested, [Attempt("parked", f"no webhook is configured for portal {record.portal!r}")]
+            return events, [Attempt("parked", f"no webhook is configured for portal {portal!r}")]
+        bodies = [event.body.encode() for event in events]
+        post = Post.batch(bodies) if webhook.batch else Post.single(bodies[0], events[0].event_id)
         async with self._in_flight:
-            result = await self._sender.deliver(
-                webhook.url, webhook.secret, requested.body.encode(), requested.event_id
-            )
-        return requested, result.attempts
+            result = await self._sender.deliver(webhook.url, webhook.secret, post)
+        return events, result.attempts

@@ -5,6 +5,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Webhook(BaseModel):
     url: str
     secret: str
+    batch: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="0: one structured CloudEvent per POST; N: CloudEvents' batched mode, up to N events per POST",
+    )
 
 
 class NotifySettings(BaseSettings):
@@ -17,7 +23,7 @@ class NotifySettings(BaseSettings):
     consumer_group: str = "notify"
     portal_keys: dict[str, str] = Field(default_factory=dict, description='JSON: {"<portal id>": "<API key>"}')
     portal_webhooks: dict[str, Webhook] = Field(
-        default_factory=dict, description='JSON: {"<portal id>": {"url": "...", "secret": "..."}}'
+        default_factory=dict, description='JSON: {"<portal id>": {"url": "...", "secret": "...", "batch": 0}}'
     )
     max_attempts: int = 6
     backoff_initial_s: float = 0.5

@@ -64,6 +64,9 @@ class Options:
     concurrency: int = 64
     ledgers: int = 1  # ledger instances in one consumer group, sharing the partitions
     transport_records: int = 200_000
+    # The portal takes its webhook deliveries in batches of up to this many events (CloudEvents'
+    # batched mode), as a portal at a province's volume would; 0: one event per POST.
+    webhook_batch: int = 100
     settle_s: float = 600.0
     out: Path | None = None
 
@@ -100,7 +103,13 @@ class Bench:
         sink = Service("webhook", "onestep_local.webhook_sink", free_port(), {}, self.home)
         sink.args = ["--port", str(sink.port), "--secret", WEBHOOK_SECRET, "--quiet"]
         run_id = uuid.uuid4().hex[:8]
-        self.system = System(self.broker, self.home / "system", webhook_url=f"{sink.url}/onestep", run_id=run_id)
+        self.system = System(
+            self.broker,
+            self.home / "system",
+            webhook_url=f"{sink.url}/onestep",
+            run_id=run_id,
+            webhook_batch=self.options.webhook_batch,
+        )
         self.system.add(sink)
         if self.postgres:
             self.postgres.start()
@@ -286,7 +295,8 @@ def table(report: dict[str, Any]) -> str:
     )
     lines = [
         f"onestep bench — {report['machine']['cores']} cores, {report['store']} stores,"
-        f" {report['options']['ledgers']} ledger(s), {report['options']['partitions']} partitions, {report['started_at']}",
+        f" {report['options']['ledgers']} ledger(s), {report['options']['partitions']} partitions,"
+        f" webhook batch {report['options'].get('webhook_batch', 0)}, {report['started_at']}",
         "",
         f"{'figure':<42} {'measured':>12}  target",
     ]
@@ -325,6 +335,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--intake-s", type=float, default=defaults.intake_s)
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency, help="portals submitting at once")
     parser.add_argument("--ledgers", type=int, default=defaults.ledgers, help="ledger instances in one group")
+    parser.add_argument(
+        "--webhook-batch", type=int, default=defaults.webhook_batch, help="events per webhook POST; 0: one, unbatched"
+    )
     parser.add_argument("--transport-records", type=int, default=defaults.transport_records)
     parser.add_argument("--out", type=Path, help="the JSON file (default var/bench/<time>-<store>/bench.json)")
     args = parser.parse_args(argv)

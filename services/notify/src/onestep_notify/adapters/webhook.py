@@ -1,5 +1,9 @@
 """POSTs case events to a portal's webhook, signed, retrying with exponential backoff and jitter.
 
+A POST carries one structured CloudEvent (`application/cloudevents+json`), or, for a portal
+that takes batches, a JSON array of them (CloudEvents' batched mode,
+`application/cloudevents-batch+json`): the portal acknowledges the whole array at once.
+
 Retried: connection errors, timeouts, 5xx and 429. Not retried: any other 4xx (the portal
 refused the request; sending it again would not change that), which parks the delivery.
 """
@@ -25,6 +29,23 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class Post:
+    """What one webhook POST carries."""
+
+    body: bytes
+    content_type: str
+    event_id: str | None  # the one event's id (header `Onestep-Event-Id`); a batch's are in its body
+
+    @classmethod
+    def single(cls, body: bytes, event_id: str) -> Post:
+        return cls(body, "application/cloudevents+json", event_id)
+
+    @classmethod
+    def batch(cls, bodies: list[bytes]) -> Post:
+        return cls(b"[" + b",".join(bodies) + b"]", "application/cloudevents-batch+json", None)
+
+
+@dataclass(frozen=True)
 class DeliveryResult:
     delivered: bool
     attempts: list[Attempt]
@@ -37,17 +58,15 @@ class WebhookSender:
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
 
-    async def deliver(self, url: str, secret: str, body: bytes, event_id: str) -> DeliveryResult:
+    async def deliver(self, url: str, secret: str, post: Post) -> DeliveryResult:
         attempts: list[Attempt] = []
 
         async def attempt_once() -> None:
-            headers = {
-                "Content-Type": "application/cloudevents+json",
-                SIGNATURE_HEADER: sign(secret, body),
-                "Onestep-Event-Id": event_id,
-            }
+            headers = {"Content-Type": post.content_type, SIGNATURE_HEADER: sign(secret, post.body)}
+            if post.event_id:
+                headers["Onestep-Event-Id"] = post.event_id
             try:
-                response = await self._client.post(url, content=body, headers=headers)
+                response = await self._client.post(url, content=post.body, headers=headers)
             except httpx.HTTPError as exc:
                 attempts.append(Attempt("failed", f"{type(exc).__name__}: {exc}"))
                 raise _Retryable from exc
