@@ -1,20 +1,28 @@
-"""The library's process recorders, able to record several positions with one transaction's events.
+"""The library's process recorders, able to record several positions with one transaction's
+events, and to tell which of a poll's aggregates are stored with one query.
 
 A Kafka poll hands a consumer records of many partitions (a ledger reads twelve). Applying
 them in one transaction needs every partition's position recorded in it; the library's
 recorders take one (`tracking=`). These take more (`positions=`), through the recorder's
 own hook for what goes into the events' transaction. A projection chooses them with the
 library's PROCESS_RECORDER_TOPIC setting (see `BatchProjection.construct_env`).
+
+Most records of a poll start an aggregate (a case, a task): asking the store for each
+found nothing, one query at a time. `stored_among` asks once for the whole poll. An
+aggregate's first event has version 1 (the library's `INITIAL_VERSION`), so the query reads
+one index entry per aggregate however many events it has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
+from psycopg.sql import SQL, Identifier
 
 
 class SQLitePollRecorder(SQLiteProcessRecorder):
@@ -23,12 +31,36 @@ class SQLitePollRecorder(SQLiteProcessRecorder):
             self._insert_tracking(c, position)
         return super()._insert_events(c, stored_events, **kwargs)
 
+    def stored_among(self, originator_ids: Collection[UUID]) -> set[UUID]:
+        """Which of these aggregates have events stored."""
+        ids = [originator_id.hex for originator_id in originator_ids]
+        found: set[UUID] = set()
+        with self.datastore.transaction(commit=False) as c:
+            for start in range(0, len(ids), 500):  # within SQLite's limit of parameters
+                chunk = ids[start : start + 500]
+                c.execute(
+                    f"SELECT originator_id FROM {self.events_table_name} "
+                    f"WHERE originator_id IN ({','.join('?' * len(chunk))}) AND originator_version=1",
+                    chunk,
+                )
+                found.update(UUID(row["originator_id"]) for row in c.fetchall())
+        return found
+
 
 class PostgresPollRecorder(PostgresProcessRecorder):
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         for position in kwargs.get("positions", ()):
             self._insert_tracking(curs, position)
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def stored_among(self, originator_ids: Collection[UUID]) -> set[UUID]:
+        """Which of these aggregates have events stored."""
+        statement = SQL(
+            "SELECT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s) AND originator_version = 1"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, [list(originator_ids)], prepare=True)
+            return {UUID(str(row["originator_id"])) for row in curs.fetchall()}
 
 
 # The recorder for each persistence module onestep runs on.

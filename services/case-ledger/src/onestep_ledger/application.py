@@ -27,6 +27,8 @@ from .domain.case import Case
 from .domain.case_rules import Timing
 from .domain.deadlines import Deadlines, minute_of
 
+# What a case is folded from (the topics also carry case events, which it does not apply).
+CASE_INPUTS = (ApplicationSubmitted, DepartmentDecided, TaskAccepted, SupplementProvided, WithdrawalRequested)
 SWEEP = "deadlines"  # the tracking name of the last minute whose timers were fired
 
 
@@ -58,6 +60,9 @@ class CaseLedger(BatchProjection):
         with self._writer:
             self._new_timers = {}
             return super().apply_poll(batches)
+
+    def aggregate_ids(self, envelope: Envelope) -> list[UUID]:
+        return [envelope.event.case_id] if isinstance(envelope.event, CASE_INPUTS) else []
 
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         event = envelope.event

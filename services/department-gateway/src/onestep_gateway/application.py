@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
 
-from onestep_contracts import ApplicationSubmitted, Envelope, TaskCancelled, TaskOpened
+from onestep_contracts import ApplicationSubmitted, Envelope, TaskCancelled, TaskOpened, task_id_for
 from onestep_runtime.projection import BatchProjection
 
 from .domain.task import DepartmentTask
@@ -26,6 +26,16 @@ class DepartmentTasks(BatchProjection):
         super().__init__(*args, **kwargs)
         self.department = department
         self.regions = tuple(regions)
+
+    def aggregate_ids(self, envelope: Envelope) -> list[UUID]:
+        """The task the envelope would make or cancel (an application this department has no
+        part in names one that is never read)."""
+        event = envelope.event
+        if isinstance(event, ApplicationSubmitted):
+            return [UUID(task_id_for(event.case_id, self.department))]
+        if isinstance(event, TaskOpened | TaskCancelled) and event.department == self.department:
+            return [UUID(event.task_id)]
+        return []
 
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         event = envelope.event

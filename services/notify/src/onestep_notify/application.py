@@ -36,6 +36,10 @@ class Notifier(BatchProjection):
         with self._writer:
             return super().apply_poll(batches)
 
+    def aggregate_ids(self, envelope: Envelope) -> list[UUID]:
+        event = envelope.event
+        return [CaseNotifications.create_id(str(event.case_id))] if getattr(event, "portal", None) else []
+
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         """Records that the case event must be delivered to its portal's webhook (once)."""
         event = envelope.event
