@@ -125,6 +125,11 @@ def test_a_task_no_gateway_accepts_is_reported_unroutable_until_one_does(kafka, 
         wait_for(lambda: case(ledger, case_id))
         publish(kafka.bootstrap_servers, topics.DECISIONS, [accepted_envelope(case_id, "market-regulation")])
         wait_for(lambda: (c := case(ledger, case_id)) and c["departments"][0]["accepted_by"])
+        # A new group reads each partition's whole history: the first acceptance, on another
+        # partition, may be applied after the later one. The clock moves once both are.
+        wait_for(
+            lambda: (c := case(ledger, accepted_first)) and c["departments"] and c["departments"][0]["accepted_by"]
+        )
         clock.ahead = timedelta(minutes=2)  # the minute the overdue routing timers were set in has passed
         flagged = wait_for(lambda: (c := case(ledger, case_id)) and c["unroutable"] and c)
         fire = flagged["departments"][1]
