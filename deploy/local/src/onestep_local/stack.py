@@ -20,6 +20,7 @@ DEPARTMENTS = ("market-regulation", "fire-rescue", "urban-management")
 PORTAL = "local-portal"
 PORTAL_KEY = "local-portal-key-0123456789"
 WEBHOOK_SECRET = "local-webhook-secret"
+MALLOC = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "262144"}
 CIPHER_KEY = "4hOI4gsS2PsZh8E6GZdOzlAXjZcK3DyX6ZB9aTGBTdk="  # local-only AES key (base64, 32 bytes)
 
 
@@ -156,7 +157,8 @@ class System:
         prefixes = {"intake": "INTAKE", "ledger": "LEDGER", "notify": "NOTIFY"}
         for name, service in self.services.items():
             service.env[f"{prefixes.get(name, 'GATEWAY')}_PORT"] = str(service.port)
-            service.env.setdefault("MALLOC_ARENA_MAX", "2")  # as the images set it (see a Dockerfile)
+            for variable, value in MALLOC.items():  # as the images set it (see a Dockerfile)
+                service.env.setdefault(variable, value)
 
     def __getitem__(self, name: str) -> Service:
         return self.services[name]
