@@ -15,6 +15,7 @@ one index entry per aggregate however many events it has.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
@@ -53,13 +54,16 @@ class PostgresPollRecorder(PostgresProcessRecorder):
             self._insert_tracking(curs, position)
         super()._insert_events(curs, stored_events, **kwargs)
 
-    def stored_among(self, originator_ids: Collection[UUID]) -> set[UUID]:
-        """Which of these aggregates have events stored."""
-        statement = SQL(
+    @functools.cached_property
+    def _stored_among_statement(self) -> Any:
+        return SQL(
             "SELECT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s) AND originator_version = 1"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+    def stored_among(self, originator_ids: Collection[UUID]) -> set[UUID]:
+        """Which of these aggregates have events stored."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, [list(originator_ids)], prepare=True)
+            curs.execute(self._stored_among_statement, [list(originator_ids)], prepare=True)
             return {UUID(str(row["originator_id"])) for row in curs.fetchall()}
 
 

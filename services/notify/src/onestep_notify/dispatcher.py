@@ -40,7 +40,7 @@ class WebhookDispatcher:
         if not requested:
             return
         pending = await asyncio.to_thread(self._notifier.pending, requested)
-        outcomes = await asyncio.gather(*(self._deliver(portal, events) for portal, events in self._posts(pending)))
+        outcomes = await asyncio.gather(*(self._deliver(*post) for post in self._posts(pending)))
         finished = [
             (event.originator_id, event.event_id, WEBHOOK, attempts)
             for events, attempts in outcomes
@@ -52,21 +52,23 @@ class WebhookDispatcher:
         for *_, attempts in finished:
             DELIVERIES.labels(WEBHOOK, "delivered" if attempts[-1].outcome == "delivered" else "parked").inc()
 
-    def _posts(self, requested: list[Any]) -> Iterator[tuple[str, list[Any]]]:
-        """The deliveries grouped into POSTs: one event each, or up to the portal's batch size
-        for a portal that takes batches (in the order they were requested)."""
+    def _posts(self, requested: list[Any]) -> Iterator[tuple[str, Webhook | None, list[Any]]]:
+        """The deliveries grouped into POSTs, with the portal's webhook: one event each, or up to
+        the portal's batch size for a portal that takes batches (in the order they were
+        requested); a portal without a webhook, all of its events at once (each is parked)."""
         by_portal: dict[str, list[Any]] = defaultdict(list)
         for event in requested:
             by_portal[event.target].append(event)
         for portal, events in by_portal.items():
             webhook = self._webhooks.get(portal)
-            size = webhook.batch if webhook and webhook.batch else 1
+            size = len(events) if webhook is None else webhook.batch or 1
             for start in range(0, len(events), size):
-                yield portal, events[start : start + size]
+                yield portal, webhook, events[start : start + size]
 
-    async def _deliver(self, portal: str, events: list[Any]) -> tuple[list[Any], list[Attempt]]:
+    async def _deliver(
+        self, portal: str, webhook: Webhook | None, events: list[Any]
+    ) -> tuple[list[Any], list[Attempt]]:
         """The attempts made for one POST, which are every one of its events' attempts."""
-        webhook = self._webhooks.get(portal)
         if webhook is None:
             return events, [Attempt("parked", f"no webhook is configured for portal {portal!r}")]
         bodies = [event.body.encode() for event in events]
