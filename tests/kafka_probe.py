@@ -25,10 +25,16 @@ def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
     return asyncio.run(read())
 
 
-def read_all(bootstrap_servers: str, topic: str) -> list[tuple[dict, Envelope | None]]:
-    """Every record of the topic so far: (headers, envelope or None if undecodable)."""
+def read_all(bootstrap_servers: str, topic: str, keys: set[str] | None = None) -> list[tuple[dict, Envelope | None]]:
+    """Every record of the topic so far (of those keyed by one of `keys`, the case ids, if given):
+    (headers, envelope or None if undecodable). Records of other keys are not decoded: the broker
+    keeps every earlier test's, and a probe that decodes them all takes the test's own services'
+    time."""
+    wanted = {key.encode() for key in keys} if keys is not None else None
     out = []
     for record in asyncio.run(read_to_end(bootstrap_servers, topic)):
+        if wanted is not None and record.key not in wanted:
+            continue
         try:
             decoded = deserialize(record.headers, record.value, record.key)
         except Exception:

@@ -90,7 +90,7 @@ def at_or_past(stored: int | None, offset: int) -> bool:
 def decisions_for(kafka, case_ids: set[str]) -> list:
     return [
         env
-        for _, env in read_all(kafka.bootstrap_servers, topics.DECISIONS)
+        for _, env in read_all(kafka.bootstrap_servers, topics.DECISIONS, keys=case_ids)
         if env and env.subject in case_ids and env.type == "onestep.department.decided"
     ]
 
@@ -98,7 +98,7 @@ def decisions_for(kafka, case_ids: set[str]) -> list:
 def acceptances_for(kafka, case_ids: set[str]) -> list:
     return [
         env
-        for _, env in read_all(kafka.bootstrap_servers, topics.DECISIONS)
+        for _, env in read_all(kafka.bootstrap_servers, topics.DECISIONS, keys=case_ids)
         if env and env.subject in case_ids and env.type == "onestep.task.accepted"
     ]
 

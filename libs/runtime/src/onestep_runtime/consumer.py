@@ -4,7 +4,8 @@ Per poll: decode each record (undecodable → dead-letter topic), hand the decod
 every partition to the service at once, each partition's with its last offset, then commit. Services that store
 their position with their own writes (tracking records) pass `stored_position`, and the
 consumer seeks to it on every partition assignment, so the store, not Kafka's committed
-offset, says where to resume.
+offset, says where to resume. Their committed offsets are then only what ops tooling reads as
+the group's lag, and are committed at most once a second (and on stopping), not per poll.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from eventsourcing.persistence import InterfaceError, OperationalError
 from prometheus_client import Counter, Gauge
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onestep_contracts import ContractError, Envelope, deserialize
 from onestep_contracts.events import EVENT_TYPES
@@ -32,6 +35,31 @@ log = logging.getLogger(__name__)
 CONSUMED = Counter("onestep_consumed_total", "Records consumed", ["service", "topic"])
 PARTITIONS = Gauge("onestep_consumer_partitions", "Partitions this instance consumes now", ["service"])
 RETRIED_BATCHES = Counter("onestep_batch_retries_total", "Batches retried after a transient failure", ["service"])
+
+
+# What a consumer reads ahead per partition: a quarter of the client's default, so that a
+# backlog on a dozen partitions holds a few MB in memory, still several polls' worth.
+PARTITION_FETCH_BYTES = 256 * 1024
+
+
+class FetchSettings(BaseSettings):
+    """How the broker answers a consumer's fetch, from ONESTEP_FETCH_* environment variables.
+
+    By the client's default the broker answers as soon as it has one record, so under a steady
+    load a consumer applies polls of a record or two, and every poll costs a transaction, a wake
+    of the followers and their reads whatever it holds (docs/performance.md has the figures).
+    Held until it has `min_bytes` or `max_wait_ms` has passed, a fetch gathers what arrived
+    meanwhile. The wait must outlast a poll's processing to have any effect, and each consumer
+    on a case's path adds up to it to the case's latency.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ONESTEP_FETCH_")
+
+    max_wait_ms: int = Field(default=50, ge=0, description="longest the broker holds a fetch for more records")
+    # A partition's worth: a backlog is answered at once, a trickle waits.
+    min_bytes: int = Field(
+        default=PARTITION_FETCH_BYTES, ge=1, description="what the broker waits to have before answering"
+    )
 
 
 class ConcurrentWrite(Exception):
@@ -127,6 +155,7 @@ class TopicConsumer:
         max_records: int = 500,
         retry_delay_s: float = 1.0,
         event_types: Collection[str] | None = None,
+        commit_interval_s: float = 1.0,
     ):
         """`event_types`: the types the service applies, when not all. Records of the other
         known types are passed over undecoded (a gateway has no use for a case's approval);
@@ -147,6 +176,11 @@ class TopicConsumer:
             if event_types is not None
             else set()
         )
+        # With stored positions a commit per poll is a broker request per poll for nothing the
+        # service reads back: offsets wait here until the interval has passed.
+        self._commit_interval_s = commit_interval_s if stored_position else 0.0
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._next_commit = 0.0
         self.running = False
 
     def stop(self) -> None:
@@ -154,6 +188,7 @@ class TopicConsumer:
         self._stopping.set()
 
     def _new_consumer(self) -> AIOKafkaConsumer:
+        fetch = FetchSettings()
         return AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap_servers,
             group_id=self._group_id,
@@ -162,9 +197,9 @@ class TopicConsumer:
             auto_offset_reset="earliest",
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
-            # Read ahead a quarter of the client's default per partition: a backlog on a dozen
-            # partitions then holds a few MB in memory, still several polls' worth.
-            max_partition_fetch_bytes=256 * 1024,
+            max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
+            fetch_min_bytes=fetch.min_bytes,
+            fetch_max_wait_ms=fetch.max_wait_ms,
         )
 
     async def run(self) -> None:
@@ -191,8 +226,10 @@ class TopicConsumer:
                         for partition, batch in batches.items()
                         if partition not in applied_before
                     }
-                    if processed:
-                        await self._commit(processed)
+                    self._uncommitted.update(processed)
+                if self._uncommitted and asyncio.get_running_loop().time() >= self._next_commit:
+                    await self._commit()
+            await self._commit()  # asked to stop: what this instance applied, for the group's lag
         except TRANSIENT:
             if not self._stopping.is_set():
                 raise
@@ -202,7 +239,13 @@ class TopicConsumer:
             self.running = False
             await self._consumer.stop()
 
-    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+    async def _commit(self) -> None:
+        assigned = self._consumer.assignment()  # a partition a rebalance took away is its new owner's
+        offsets = {partition: offset for partition, offset in self._uncommitted.items() if partition in assigned}
+        self._uncommitted = {}
+        self._next_commit = asyncio.get_running_loop().time() + self._commit_interval_s
+        if not offsets:
+            return
         try:
             await self._consumer.commit(offsets)
         except KafkaError as exc:
@@ -219,9 +262,9 @@ class TopicConsumer:
                 await _seek_to_stored(self._consumer, partition, self._stored_position)
                 self._positioned.add(partition)
                 continue
+            CONSUMED.labels(self._service, partition.topic).inc(len(records))  # once a batch: labels() is slow
             deliveries = []
             for record in records:
-                CONSUMED.labels(self._service, record.topic).inc()
                 if self._passed_over and _header(record, "ce_type") in self._passed_over:
                     continue
                 try:

@@ -168,8 +168,8 @@ class BatchProjection(EventSourcedProjection[UUID]):
     def _unstored(self, batches: list[PartitionBatch]) -> set[UUID]:
         stored_among = getattr(self.recorder, "stored_among", None)
         wanted = {aggregate_id for batch in batches for e in batch.envelopes for aggregate_id in self.aggregate_ids(e)}
-        with self._working_set_lock:
-            wanted.difference_update(self._working_set)
+        with self._working_set_lock:  # look each up: iterating the working set hashes all its ids
+            wanted = {aggregate_id for aggregate_id in wanted if aggregate_id not in self._working_set}
         if not wanted or stored_among is None:
             return set()
         return wanted - stored_among(wanted)
