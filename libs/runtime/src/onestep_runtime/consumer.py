@@ -37,6 +37,12 @@ PARTITIONS = Gauge("onestep_consumer_partitions", "Partitions this instance cons
 RETRIED_BATCHES = Counter("onestep_batch_retries_total", "Batches retried after a transient failure", ["service"])
 
 
+# The client retries a commit for as long as the broker is away. A commit is only what the
+# group's lag is read from (or, for a consumer without stored positions, where it resumes, and
+# the batch's events keep their ids), so it is given up after this long rather than holding up
+# the loop or a stop.
+COMMIT_TIMEOUT_S = 5.0
+
 # What a consumer reads ahead per partition: a quarter of the client's default, so that a
 # backlog on a dozen partitions holds a few MB in memory, still several polls' worth.
 PARTITION_FETCH_BYTES = 256 * 1024
@@ -247,10 +253,10 @@ class TopicConsumer:
         if not offsets:
             return
         try:
-            await self._consumer.commit(offsets)
-        except KafkaError as exc:
-            # A rebalance took the partition away; the next owner resumes from the store
-            # (tracked services) or re-handles the batch, whose events keep their ids.
+            await asyncio.wait_for(self._consumer.commit(offsets), timeout=COMMIT_TIMEOUT_S)
+        except (KafkaError, TimeoutError) as exc:
+            # A rebalance took the partition away, or the broker is away: the next owner resumes
+            # from the store (tracked services) or re-handles the batch, whose events keep their ids.
             log.warning("%s commit skipped: %s", self._service, exc)
 
     async def _decoded(self, polled: dict[TopicPartition, list[ConsumerRecord]]) -> dict[TopicPartition, Batch]:
