@@ -108,6 +108,11 @@ class BatchProjection(EventSourcedProjection[UUID]):
         super().__init__(*args, **kwargs)
         self._working_set: OrderedDict[UUID, Any] = OrderedDict()
         self._working_set_lock = threading.Lock()
+        # Writers read what the working set let go straight from the store, past the aggregate
+        # cache: a read through it deep-copies the whole aggregate (to protect the cached object),
+        # a fifth of the ledger's and a gateway's CPU when a backlog laps the working set, and
+        # the copy it would cache is the working set's job once the aggregate is saved.
+        self._store_reads = _Repository(event_store=self.events, snapshot_store=self.snapshots)
 
     def construct_repository(self) -> Repository[UUID]:
         """The library's repository, configured from the same variables, with the faster projector."""
@@ -220,7 +225,7 @@ class BatchProjection(EventSourcedProjection[UUID]):
 
     def _stored(self, aggregate_id: UUID) -> Any | None:
         try:
-            return self.repository.get(aggregate_id)
+            return self._store_reads.get(aggregate_id)
         except AggregateNotFoundError:
             return None
 
