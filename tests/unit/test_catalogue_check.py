@@ -41,7 +41,7 @@ def test_every_kind_of_mistake_is_listed_at_once(tmp_path):
     def break_restaurant(document):
         document["materials"].append({"code": "no-such-material"})
         part(document, "fire-rescue")["condition"] = "form.seats >"
-        part(document, "urban-management")["condition"] = "form.floor_area_m2 > 200.0"  # int form: no overload
+        part(document, "urban-management")["condition"] = "form.floor_area_m2 > '200'"  # a number and a text
         part(document, "market-regulation")["reads"].append("tax-return")
         document["departments"].append({**part(document, "urban-management"), "department": "no-such-department"})
 
@@ -64,7 +64,7 @@ def test_every_kind_of_mistake_is_listed_at_once(tmp_path):
         "unknown materials ['no-such-material']",
         "unknown departments ['no-such-department']",
         "invalid condition 'form.seats >'",
-        "condition 'form.floor_area_m2 > 200.0' cannot be evaluated",
+        """condition "form.floor_area_m2 > '200'" cannot be evaluated: No such overload""",
         "market-regulation reads unlisted materials ['tax-return']",
         "form schema does not compile",
         "reads ['twins'], which the form does not have",

@@ -87,8 +87,8 @@ def _cycle(item: Item, granted_by: dict[str, Any]) -> list[str] | None:
 
 def condition_problems(department: str, source: str, form_schema: dict[str, Any]) -> list[str]:
     """A condition must compile, name only fields of the form, and give true/false on any form
-    the schema allows (CEL does not compare an integer with a double, so `form.area > 200.0`
-    fails on a form that says 250: it is caught here, not at run time)."""
+    the schema allows (CEL does not compare a number with a text, so `form.area > '200'` fails
+    on every form: it is caught here, not at run time)."""
     try:
         condition = Condition(source)
     except ContractError as exc:

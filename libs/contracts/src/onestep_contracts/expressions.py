@@ -1,29 +1,23 @@
 """Conditions and rules over form answers, in CEL (Common Expression Language).
 
 CEL is declarative and side-effect free: a catalogue author can write
-`form.seats > 50 || form.floor_area > 200` and nothing in it can run code.
+`form.seats > 50 || form.floor_area_m2 > 200` and nothing in it can run code.
+
+The evaluator is `common-expression-language`, bindings to the Rust implementation of CEL: an
+application's route conditions and a department's rules cost about 18 µs together, against
+140 µs with the pure-Python `cel-python` (whose per-evaluation activation was a seventh of a
+gateway's CPU). It follows the current CEL specification, which compares numbers of
+different kinds (`form.area > 200.0` holds for a form that says 250).
 """
 
 from __future__ import annotations
 
 import functools
-import logging
 from typing import Any
 
-import celpy
-from celpy.celparser import CELParser
+import cel
 
 from .errors import ContractError
-
-# The transpiling runner turns each expression into Python once: about four times faster per
-# evaluation than walking the parse tree, which was a fifth of intake's CPU per application.
-# Its parser is a process-wide singleton that must build transpiler trees, so it is reset here
-# in case an interpreting environment built it first.
-CELParser.CEL_PARSER = None
-_environment = celpy.Environment(runner_class=celpy.CompiledRunner)
-# The transpiler logs every evaluation error at ERROR; a missing form field is an expected
-# outcome here (the condition is false), reported by this module's own exceptions.
-logging.getLogger("celpy.Transpiler").setLevel(logging.CRITICAL)
 
 
 class _EvaluationFailed(ContractError):
@@ -32,20 +26,19 @@ class _EvaluationFailed(ContractError):
 
 @functools.lru_cache(maxsize=4096)
 def _compiled(source: str) -> Any:
-    # Parsing costs about twice an evaluation; catalogue conditions are few and reused.
+    # Catalogue conditions are few and reused: each is parsed once.
     try:
-        return _environment.program(_environment.compile(source))
-    except Exception as exc:  # celpy raises CELParseError and friends
+        return cel.compile(source)
+    except Exception as exc:  # a syntax error is a ValueError with the position marked
         raise ContractError(f"invalid condition {source!r}: {exc}") from exc
 
 
 class Facts:
     """A form (and any other named values) converted to CEL once, for evaluating several
-    conditions over it: the conversion costs about as much as an evaluation."""
+    conditions over it. Used by one thread at a time, as the evaluator's contexts must be."""
 
     def __init__(self, form: dict[str, Any], **context: Any):
-        self.activation = {"form": celpy.json_to_cel(form)}
-        self.activation.update({name: celpy.json_to_cel(value) for name, value in context.items()})
+        self.context = cel.Context(variables={"form": form, **context})
 
 
 class Condition:
@@ -66,21 +59,18 @@ class Condition:
         """Like holds, but an expression that cannot be evaluated raises ContractError."""
         facts = form if isinstance(form, Facts) else Facts(form, **context)
         try:
-            result = self._program.evaluate(facts.activation)
-        except celpy.CELEvalError as exc:
+            result = self._program.execute(facts.context)
+        except Exception as exc:  # KeyError, TypeError (no overload), ZeroDivisionError, ...
             raise _EvaluationFailed(f"condition {self.source!r} cannot be evaluated: {_reason(exc)}") from exc
-        if not isinstance(result, (celpy.celtypes.BoolType, bool)):  # the transpiler may give a bool
+        if not isinstance(result, bool):
             raise ContractError(f"condition {self.source!r} gave {result!r}, not true/false")
-        return bool(result)
+        return result
 
     def __repr__(self) -> str:
         return f"Condition({self.source!r})"
 
 
-def _reason(error: celpy.CELEvalError) -> str:
-    """The innermost cause: the transpiler nests the failing step's error arguments as
-    (message, exception type, details), the last details being the readable one."""
-    args: tuple[Any, ...] = error.args
-    while len(args) > 2 and isinstance(args[2], tuple) and args[2] and isinstance(args[2][0], str):
-        args = args[2]
-    return str(args[0])
+def _reason(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"no such field {error.args[0]!r}" if error.args else "no such field"
+    return str(error).split(". ")[0]  # the evaluator's first sentence; the rest is general advice
