@@ -46,3 +46,14 @@ def test_adding_back_the_working_time_between_two_moments_is_consistent():
 def test_due_times_keep_the_callers_time_zone():
     start = datetime(2026, 11, 27, 2, tzinfo=UTC)  # Fri 10:00 in Changsha
     assert CALENDAR.add_working_days(start, 1) == datetime(2026, 11, 30, 2, tzinfo=UTC)
+    assert CALENDAR.add_working_days(start, 1).tzinfo is UTC
+
+
+def test_the_same_moment_asked_in_another_time_zone_is_answered_in_that_zone():
+    """Moments once worked out are kept; an equal moment in another zone gets its own zone back."""
+    calendar = WorkingCalendar()
+    in_utc = datetime(2026, 11, 27, 2, tzinfo=UTC)
+    in_cst = in_utc.astimezone(calendar.zone)
+    first, again = calendar.add_working_days(in_utc, 1), calendar.add_working_days(in_cst, 1)
+    assert first == again
+    assert first.tzinfo is UTC and again.tzinfo == calendar.zone and again.hour == 10

@@ -9,6 +9,7 @@ in the province's local time. "Due in 3 working days" from Friday 10:00 is Wedne
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -31,6 +32,9 @@ class WorkingCalendar:
         self.holidays = frozenset(holidays)
         self.workdays = frozenset(workdays)
         self.zone = timezone(timedelta(hours=utc_offset_hours))
+        # The calendar does not change, so a moment once worked out is kept: the ledger works
+        # out each open task's reminder again whenever its case changes.
+        self._after = functools.lru_cache(maxsize=8192)(self._walk_forward)
 
     @classmethod
     def from_file(cls, path: Path | str) -> WorkingCalendar:
@@ -47,6 +51,10 @@ class WorkingCalendar:
 
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
         """The moment `amount` of working time after `start` (time on non-working days does not count)."""
+        # Equal moments in other time zones share a cache entry: the result is given in the caller's.
+        return self._after(start, amount).astimezone(start.tzinfo)
+
+    def _walk_forward(self, start: datetime, amount: timedelta) -> datetime:
         moment = start.astimezone(self.zone)
         left = amount
         while True:
