@@ -110,8 +110,8 @@ class BatchProjection(EventSourcedProjection[UUID]):
         self._working_set_lock = threading.Lock()
         # Writers read what the working set let go straight from the store, past the aggregate
         # cache: a read through it deep-copies the whole aggregate (to protect the cached object),
-        # a fifth of the ledger's and a gateway's CPU when a backlog laps the working set, and
-        # the copy it would cache is the working set's job once the aggregate is saved.
+        # which is costly when a backlog laps the working set, and the copy it would cache is
+        # the working set's job once the aggregate is saved.
         self._store_reads = _Repository(event_store=self.events, snapshot_store=self.snapshots)
 
     def construct_repository(self) -> Repository[UUID]:

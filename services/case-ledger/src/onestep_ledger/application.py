@@ -57,7 +57,7 @@ class CaseLedger(BatchProjection):
         self._new_timers: dict[int, list[dict[str, Any]]] = {}
         # The timer ids of each case as this ledger last changed it, at that version: what its
         # next change compares its timers with, not worked out again (working them out before
-        # and after each event was a sixth of the ledger's CPU).
+        # and after each event was about a tenth of the ledger's CPU).
         self._timers_seen: OrderedDict[UUID, tuple[int, set[str]]] = OrderedDict()
         self._start_sweeping()
 
