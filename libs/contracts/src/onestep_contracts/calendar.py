@@ -61,7 +61,7 @@ class WorkingCalendar:
             day_end = datetime.combine(moment.date() + DAY, time(), self.zone)
             if self.is_working_day(moment.date()):
                 if moment + left <= day_end:
-                    return (moment + left).astimezone(start.tzinfo)
+                    return moment + left  # in the province's zone; the caller's is given back above
                 left -= day_end - moment
             moment = day_end
 

@@ -62,7 +62,7 @@ _STRUCTURED = JSONFormat()
 _BINARY = _JSONDataAsBytes()
 
 
-def _cloud_event(env: Envelope, data: dict | bytes | None = None) -> CloudEvent:
+def _cloud_event(env: Envelope, data: dict | bytes) -> CloudEvent:
     return CloudEvent(
         attributes={
             "id": env.id,
@@ -73,13 +73,13 @@ def _cloud_event(env: Envelope, data: dict | bytes | None = None) -> CloudEvent:
             "dataschema": dataschema_for(type(env.event)),
             "datacontenttype": DATA_CONTENT_TYPE,
         },
-        data=env.event.model_dump(mode="json") if data is None else data,
+        data=data,
     )
 
 
 def structured_json(env: Envelope) -> bytes:
     """The envelope as one CloudEvents JSON document (structured mode), e.g. for a webhook body."""
-    return _STRUCTURED.write(_cloud_event(env))
+    return _STRUCTURED.write(_cloud_event(env, env.event.model_dump(mode="json")))
 
 
 def serialize(env: Envelope) -> KafkaRecord:
