@@ -200,3 +200,32 @@ def test_a_batch_that_meets_a_concurrent_write_is_applied_again_not_skipped(stor
     events = [type(e).__name__ for e in applying.repository.event_store.get(case_id)]
     assert events == ["Opened", "TaskReminded", "TaskOverdue", "TaskUnroutable", "DepartmentDecided", "Approved"]
     assert applying.apply_batch("decisions", 0, decision, 0) is False  # and now it was applied
+
+
+def test_a_batch_applied_again_after_a_concurrent_write_schedules_the_timers_it_brings(store_env):
+    """A ledger remembers each case's timers at the version it last wrote. A batch that met a
+    concurrent write is applied again on the store's version of the case, which has the same
+    version number but other timers: what the failed attempt worked out must not be taken for
+    it, or the supplement window its decision opens is never scheduled."""
+    from onestep_contracts.calendar import WorkingCalendar
+    from onestep_ledger.application import CaseLedger
+    from onestep_ledger.domain.case_rules import Timing
+    from onestep_runtime.consumer import ConcurrentWrite
+
+    case_id, clock = uuid.uuid4(), MovableClock()
+    timing = Timing(WorkingCalendar())
+    applying = CaseLedger(env=store_env, timing=timing, clock=clock)
+    other = CaseLedger(env=store_env, timing=timing, clock=clock)  # another instance, same store
+    departments = ["market-regulation", "fire-rescue", "urban-management"]
+    applying.apply_batch("applications", 0, [submitted_envelope(case_id, departments)], 0)
+    # The other instance records a decision on the case as stored; `applying` still keeps it as it wrote it.
+    assert other.apply_batch("decisions", 1, [decided_envelope(case_id, "urban-management")], 0)
+    asked = decided_envelope(case_id, "fire-rescue", "supplement_required", missing=["evacuation-plan"])
+    with pytest.raises(ConcurrentWrite):
+        applying.apply_batch("decisions", 0, [asked], 0)
+    assert applying.apply_batch("decisions", 0, [asked], 0)  # the consumer's retry, from the store
+
+    clock.ahead = timedelta(minutes=31)  # past the supplement window
+    applying.sweep(clock())
+    events = [type(e).__name__ for e in applying.repository.event_store.get(case_id)]
+    assert "SupplementRequested" in events, events
