@@ -5,6 +5,7 @@ adapter of cancellations."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import uuid
@@ -32,14 +33,16 @@ class DepartmentSystem:
 
     name = "test-department-system"
 
-    def __init__(self, *, down: bool = False, decides: bool = True):
+    def __init__(self, *, down: bool = False, decides: bool = True, answers_in_s: float = 0.0):
         self.down = down
         self.decides = decides
+        self.answers_in_s = answers_in_s
         self.attempts: list[str] = []
         self.cancelled: list[tuple[str, str]] = []
 
     async def submit(self, task: Task) -> Decision | None:
         self.attempts.append(task.task_id)
+        await asyncio.sleep(self.answers_in_s)
         if self.down:
             raise ConnectionError("the department's system does not answer")
         return Decision(outcome="approved", reason="checked on site", decided_by="officer 7") if self.decides else None
@@ -104,22 +107,98 @@ def acceptances_for(kafka, case_ids: set[str]) -> list:
 
 
 def test_each_task_is_recorded_decided_by_rules_and_its_decision_published_once(kafka, store_env):
-    group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
-    application = submitted_envelope(case_id, ["fire-rescue", "market-regulation"])
-    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [application])
+    group = f"gateway-{uuid.uuid4().hex[:6]}"
+    case_ids = [uuid.uuid4() for _ in range(20)]
+    applications = [submitted_envelope(case_id, ["fire-rescue", "market-regulation"]) for case_id in case_ids]
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, applications[:10])
+    keys = {str(case_id) for case_id in case_ids}
     with running_gateway(kafka, store_env, group) as gateway:
-        (decided,) = wait_for(lambda: decisions_for(kafka, {str(case_id)}))
-        assert decided.event.department == "fire-rescue" and decided.event.outcome == "approved"
-        (accepted,) = acceptances_for(kafka, {str(case_id)})  # published before the decision
-        assert (accepted.event.task_id, accepted.event.gateway) == (task_id_for(case_id, "fire-rescue"), group)
-        assert decided.id == deterministic_id(task_id_for(case_id, "fire-rescue"), "decided")
-        task = gateway.app.state.gateway.app.task(task_id_for(case_id, "fire-rescue"))
+        # (half of them arrive while the gateway works: its relay trails the dispatcher)
+        publish(kafka.bootstrap_servers, topics.APPLICATIONS, applications[10:])
+        published = wait_for(lambda: (d := decisions_for(kafka, keys)) and len(d) == len(case_ids) and d)
+        for decided in published:
+            assert (decided.event.department, decided.event.outcome) == ("fire-rescue", "approved")
+            assert decided.event.gateway == group  # the decision says which gateway took the task
+            assert decided.id == deterministic_id(task_id_for(decided.subject, "fire-rescue"), "decided")
+        # Decided at once, so no acceptance of their own goes out: the decisions say it.
+        assert acceptances_for(kafka, keys) == []
+        task = gateway.app.state.gateway.app.task(task_id_for(case_ids[0], "fire-rescue"))
         assert (task.status, task.dispatched_to) == ("decided", "rules")
-    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [application])  # delivered again
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, applications[:1])  # delivered again
     with running_gateway(kafka, store_env, group) as gateway:
         caught_up(kafka, gateway.app.state.gateway.app)
-        assert len(decisions_for(kafka, {str(case_id)})) == 1
-        assert len(acceptances_for(kafka, {str(case_id)})) == 1
+        assert len(decisions_for(kafka, keys)) == len(case_ids)
+        assert acceptances_for(kafka, keys) == []
+
+
+class DecidingClerk:
+    """An adapter that decides from the task alone (`DecidesAtOnce`), as `rules` does."""
+
+    name = "test-clerk"
+
+    def __init__(self):
+        self.submitted: list[str] = []
+
+    def decide_at_once(self, task: Task) -> Decision:
+        return Decision(outcome="rejected", reason=f"seen in {task.region}", decided_by="clerk")
+
+    async def submit(self, task: Task) -> Decision | None:
+        self.submitted.append(task.task_id)  # never: the gateway decides such tasks as it records them
+        return None
+
+    async def cancel(self, task_id: str, reason: str) -> None:
+        pass
+
+
+def test_an_adapter_that_decides_at_once_decides_each_task_in_the_transaction_that_records_it(kafka, store_env):
+    group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
+    clerk = DecidingClerk()
+    city = f"439{random.randrange(10)}"  # (it would reject every other test's fire-rescue task too)
+    application = submitted_envelope(case_id, ["fire-rescue"], region=f"{city}01", accepted_region=f"{city}01")
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [application])
+    with running_gateway(kafka, store_env, group, adapter=clerk, regions=[city]) as gateway:
+        (decided,) = wait_for(lambda: decisions_for(kafka, {str(case_id)}))
+        assert (decided.event.outcome, decided.event.decided_by, decided.event.gateway) == ("rejected", "clerk", group)
+        assert acceptances_for(kafka, {str(case_id)}) == []
+        records = gateway.app.state.gateway.app
+        task_id = uuid.UUID(task_id_for(case_id, "fire-rescue"))
+        stored = [n for n in records.recorder.select_notifications(1, 10_000) if n.originator_id == task_id]
+        assert [n.topic.rsplit(".", 1)[1] for n in stored] == ["Received", "Dispatched", "Decided"]
+        assert [n.id for n in stored] == list(range(stored[0].id, stored[0].id + 3))  # one transaction
+        caught_up(kafka, records)
+        assert clerk.submitted == []
+
+
+def test_a_task_decided_in_its_dispatch_goes_out_as_its_decision_alone_however_long_the_adapter_takes(kafka, store_env):
+    """The relay trails the dispatcher: it does not publish a received task's acceptance while
+    the adapter may still decide it at once (it would otherwise, at its next poll)."""
+    group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
+    system = DepartmentSystem(answers_in_s=2.5)  # longer than the relay's idle wait
+    # A city of its own: other tests' tasks (and their cancellations) would be this gateway's too.
+    city = f"439{random.randrange(10)}"
+    application = submitted_envelope(case_id, ["fire-rescue"], region=f"{city}01", accepted_region=f"{city}01")
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [application])
+    with running_gateway(kafka, store_env, group, adapter=system, regions=[city]) as gateway:
+        records = gateway.app.state.gateway.app
+        wait_for(lambda: uuid.UUID(task_id_for(case_id, "fire-rescue")) in records.repository)
+        (decided,) = wait_for(lambda: decisions_for(kafka, {str(case_id)}))
+        assert (decided.event.decided_by, decided.event.gateway) == ("officer 7", group)
+        assert acceptances_for(kafka, {str(case_id)}) == []
+
+
+def test_a_task_the_department_system_takes_for_later_is_accepted_at_once_and_decided_later(kafka, store_env):
+    group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
+    system = DepartmentSystem(decides=False)
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(case_id, ["fire-rescue"])])
+    with running_gateway(kafka, store_env, group, adapter=system, regions=["43"]):
+        (accepted,) = wait_for(lambda: acceptances_for(kafka, {str(case_id)}))
+        assert (accepted.event.task_id, accepted.event.gateway, accepted.event.regions) == (
+            task_id_for(case_id, "fire-rescue"),
+            group,
+            ["43"],
+        )
+        assert system.attempts.count(task_id_for(case_id, "fire-rescue")) == 1  # (and earlier tests' tasks)
+        assert decisions_for(kafka, {str(case_id)}) == []
 
 
 def test_tasks_wait_recorded_while_the_department_system_is_down_and_go_out_once_when_it_is_back(kafka, store_env):
@@ -142,6 +221,9 @@ def test_tasks_wait_recorded_while_the_department_system_is_down_and_go_out_once
         assert float(backlog[1]) >= 3
         assert re.search(r'onestep_follower_failures_total\{follower="dispatch"\} [1-9]', metrics)
         assert decisions_for(kafka, {str(c) for c in case_ids}) == []
+        # The relay does not wait for a dispatcher that fails: the tasks reached the gateway.
+        accepted = wait_for(lambda: (a := acceptances_for(kafka, {str(c) for c in case_ids})) and len(a) == 3 and a)
+        assert sorted(a.event.task_id for a in accepted) == sorted(task_ids)
 
         system.down = False
         published = wait_for(lambda: (d := decisions_for(kafka, {str(c) for c in case_ids})) and len(d) == 3 and d)
@@ -212,7 +294,9 @@ def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafk
         running_gateway(kafka, other_store, f"{group}-b", regions=[city_b]) as gateway_b,
     ):
         published = wait_for(lambda: (d := decisions_for(kafka, {str(inter_region), str(local)})) and len(d) == 2 and d)
-        assert sorted(d.subject for d in published) == sorted([str(inter_region), str(local)])
+        assert sorted((d.subject, d.event.gateway) for d in published) == sorted(
+            [(str(inter_region), f"{group}-a"), (str(local), f"{group}-b")]
+        )
         caught_up(kafka, gateway_a.app.state.gateway.app)
         caught_up(kafka, gateway_b.app.state.gateway.app)
         for gateway, mine, theirs in ((gateway_a, inter_region, local), (gateway_b, local, inter_region)):
@@ -220,13 +304,7 @@ def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafk
             assert uuid.UUID(task_id_for(mine, "fire-rescue")) in records
             assert uuid.UUID(task_id_for(theirs, "fire-rescue")) not in records
             assert uuid.UUID(task_id_for(nowhere, "fire-rescue")) not in records
-        accepted = wait_for(
-            lambda: (a := acceptances_for(kafka, {str(inter_region), str(local)})) and len(a) == 2 and a
-        )
-        assert sorted((a.subject, a.event.gateway, tuple(a.event.regions)) for a in accepted) == sorted(
-            [(str(inter_region), f"{group}-a", (city_a,)), (str(local), f"{group}-b", (city_b,))]
-        )
-        assert acceptances_for(kafka, {str(nowhere)}) == []
+        assert decisions_for(kafka, {str(nowhere)}) == []
 
 
 def test_records_of_types_the_gateway_does_not_apply_are_passed_over_undecoded_and_unknown_ones_parked(kafka, tmp_path):

@@ -56,6 +56,7 @@ def decision(case: Case, department: str, outcome: str = "approved", *, hours: f
         "licences": licences if outcome == "approved" else [],
         "missing": more.pop("missing", []),
         "decided_at": at(hours),
+        "gateway": more.pop("gateway", None),
     }
 
 

@@ -184,3 +184,21 @@ def test_a_new_round_must_be_accepted_again():
     case.collect_events()
     case.acknowledge(stale, "ack-old-round")  # the first round's task: not this one
     assert event_names(case) == []
+
+
+def test_a_decision_that_names_its_gateway_is_the_tasks_acceptance_too():
+    """A gateway whose adapter decides at once publishes the decision alone: it routes the
+    task as an acceptance would, and clears an unroutable mark."""
+    case = Case.open(uuid4(), application("market", "fire"), "a1")
+    (routing, _) = timers_of(case, "unroutable")
+    case.fire(routing, TIMING)
+    department = routing["subject"].split("/")[0]
+    assert case.departments[department]["unroutable"] is True
+    decide(case, department, gateway=f"department-gateway.{department}")
+    decide(case, department, event_id="again", gateway=f"department-gateway.{department}")  # a repeat
+    assert case.departments[department]["accepted_by"] == [f"department-gateway.{department}"]
+    assert case.departments[department]["unroutable"] is False
+    other = "fire" if department == "market" else "market"
+    decide(case, other)  # a decision that names no gateway (published before gateways did)
+    assert case.departments[other]["accepted_by"] == []
+    assert case.status == "approved"

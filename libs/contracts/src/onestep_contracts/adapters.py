@@ -2,14 +2,16 @@
 
 A gateway hands each task for its department to one adapter. An adapter that can decide at
 once returns the decision; one that hands the task to the department's own system returns
-None, and the decision comes back later.
+None, and the decision comes back later. An adapter whose decisions need nothing but the task
+(no I/O, no waiting) can say so with `decide_at_once`: the gateway then decides each task in
+the transaction that records it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from .events import ContractModel, Licence, MaterialRef, Outcome
 
@@ -63,3 +65,13 @@ class DepartmentAdapter(Protocol):
     async def cancel(self, task_id: str, reason: str) -> None:
         """The case ended (rejected elsewhere, withdrawn) while the task was open: drop it."""
         ...
+
+
+@runtime_checkable
+class DecidesAtOnce(Protocol):
+    """What an adapter like `rules` adds: a decision from the task alone, quick and without I/O
+    (it runs while the gateway records the poll that brought the task). The gateway records
+    such a task decided with its receipt and never hands it to `submit`; the decision is
+    published alone, and says which gateway took the task."""
+
+    def decide_at_once(self, task: Task) -> Decision: ...

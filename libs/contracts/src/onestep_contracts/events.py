@@ -155,6 +155,10 @@ class DepartmentDecided(IntegrationEvent):
     missing: list[str] = []
     decided_by: str
     decided_at: datetime
+    gateway: str | None = Field(
+        default=None,
+        description="the gateway (its consumer group) that took the task; its decision says it was accepted too",
+    )
 
 
 class CaseOpened(IntegrationEvent):
@@ -213,7 +217,8 @@ class TaskOpened(IntegrationEvent):
 class TaskAccepted(IntegrationEvent):
     """A department's gateway has taken the task into its record (published on the decisions
     topic): the task reached a gateway that serves its region. A task no gateway accepts within
-    the ledger's routing window is reported on the case as unroutable."""
+    the ledger's routing window is reported on the case as unroutable. A gateway whose adapter
+    decides the task at once publishes the decision alone, naming itself (`gateway`)."""
 
     TYPE: ClassVar[str] = "onestep.task.accepted"
 

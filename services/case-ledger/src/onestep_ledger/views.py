@@ -67,6 +67,8 @@ def timeline_entry(domain_event: Any) -> dict[str, Any]:
     decision = getattr(domain_event, "decision", None)
     if decision:
         entry.update(department=decision["department"], outcome=decision["outcome"], reason=decision.get("reason", ""))
+        if decision.get("gateway"):
+            entry["gateway"] = decision["gateway"]
     if name.endswith("Refused"):
         entry["refused"] = domain_event.reason
     application = getattr(domain_event, "application", None)

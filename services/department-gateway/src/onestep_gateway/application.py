@@ -1,7 +1,8 @@
 """A department's gateway keeps its own record of tasks: each task read from Kafka is recorded
 with the Kafka position in one transaction, handed to the adapter from that record, and its
 decision published from it (outbox). A task received is never forgotten across restarts, and
-a decision made is published once (a re-publication keeps its event id)."""
+a decision made is published once (a re-publication keeps its event id). An adapter that
+decides from the task alone (`DecidesAtOnce`, like `rules`) decides it in that transaction."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID
 from eventsourcing.application import ProcessingEvent
 
 from onestep_contracts import ApplicationSubmitted, Envelope, TaskCancelled, TaskOpened, task_id_for
+from onestep_contracts.adapters import DecidesAtOnce, DepartmentAdapter, Task
 from onestep_runtime.projection import BatchProjection
 
 from .domain.task import DepartmentTask
@@ -22,10 +24,18 @@ class DepartmentTasks(BatchProjection):
     # A task received is handed over next, by the dispatcher, from memory.
     WORKING_SET = 2000
 
-    def __init__(self, *args: Any, department: str, regions: list[str] = (), **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        department: str,
+        regions: list[str] = (),
+        adapter: DepartmentAdapter | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.department = department
         self.regions = tuple(regions)
+        self._adapter = adapter if isinstance(adapter, DecidesAtOnce) else None
 
     def aggregate_ids(self, envelope: Envelope) -> list[UUID]:
         """The task the envelope would make or cancel (an application this department has no
@@ -50,7 +60,12 @@ class DepartmentTasks(BatchProjection):
             return  # not this department's, or handled by its gateway for another region
         if self.aggregate_in_batch(processing, UUID(task["task_id"])) is not None:
             return  # read before: a repeat, or cancelled before it came
-        processing.collect_events(DepartmentTask.receive(task))
+        received = DepartmentTask.receive(task)
+        if self._adapter is not None:
+            decision = self._adapter.decide_at_once(Task(**task))
+            received.dispatch(self._adapter.name)
+            received.decide(decision.model_dump(mode="json"))
+        processing.collect_events(received)
 
     def _cancel(self, event: TaskCancelled, processing: ProcessingEvent[UUID]) -> None:
         task: DepartmentTask | None = self.aggregate_in_batch(processing, UUID(event.task_id))

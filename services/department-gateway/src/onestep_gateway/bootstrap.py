@@ -19,6 +19,7 @@ from .adapters.task_publisher import RELAY_NAME, TaskPublisher
 from .application import DepartmentTasks
 from .desk_projection import DESK_NAME, DeskProjection
 from .dispatcher import Dispatcher, gauge_waiting
+from .domain.task import DepartmentTask
 from .poller import Poller
 from .settings import GatewaySettings
 
@@ -50,15 +51,16 @@ def bootstrap(
     from the environment; `adapter` replaces the one named in settings."""
     service = f"department-gateway.{settings.department}"
     adapter = adapter or load_adapter(settings.adapter, settings.department_config)
-    app = DepartmentTasks(env=env, department=settings.department, regions=settings.regions)
+    app = DepartmentTasks(env=env, department=settings.department, regions=settings.regions, adapter=adapter)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=service)
     publisher = TaskPublisher(producer, settings.department, gateway=settings.group_id, regions=settings.regions)
-    relay = NotificationFollower(app, name=RELAY_NAME, handle=publisher.publish_batch)
     dispatch = NotificationFollower(
-        app,
-        name=DISPATCH_NAME,
-        handle=Dispatcher(app, adapter, on_decided=relay.wake).handle,
-        retry_delay_s=settings.dispatch_retry_s,
+        app, name=DISPATCH_NAME, handle=Dispatcher(app, adapter).handle, retry_delay_s=settings.dispatch_retry_s
+    )
+    # The relay passes no received task before the dispatcher has handed it over, so a task
+    # the adapter decides at once is published as its decision alone (see TaskPublisher).
+    relay = NotificationFollower(
+        app, name=RELAY_NAME, handle=publisher.publish_batch, behind=dispatch, held=(DepartmentTask.Received,)
     )
     consumer = projection_consumer(
         app,

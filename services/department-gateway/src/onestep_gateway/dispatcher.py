@@ -1,5 +1,6 @@
 """Hands received tasks to the department's adapter, and tells it of cancellations, following
-the gateway's own record. A decision the adapter makes at once is recorded with the dispatch.
+the gateway's own record. A decision the adapter makes at once is recorded with the dispatch
+(the relay trails the dispatcher, so it publishes such a decision with the receipt).
 
 When the adapter fails (the department's system is down), the batch is tried again with
 backoff and the tasks wait, recorded and visible; a task already dispatched is not handed
@@ -20,7 +21,11 @@ from onestep_contracts.adapters import DepartmentAdapter, DepartmentRefused, Tas
 from .application import DepartmentTasks
 from .domain.task import DepartmentTask
 
-DISPATCHED = Counter("onestep_gateway_tasks_dispatched_total", "Tasks handed to the adapter", ["department"])
+DISPATCHED = Counter(
+    "onestep_gateway_tasks_dispatched_total",
+    "Tasks the dispatcher handed to the adapter (one that decides at once decides them as they are recorded)",
+    ["department"],
+)
 PARKED = Counter("onestep_gateway_tasks_parked_total", "Tasks the department's system refused", ["department"])
 BACKLOG = Gauge(
     "onestep_gateway_dispatch_backlog_events",
@@ -49,14 +54,18 @@ def gauge_waiting(department: str, parked: Callable[[], int], backlog: Callable[
 
 
 class Dispatcher:
-    def __init__(self, app: DepartmentTasks, adapter: DepartmentAdapter, *, on_decided: Callable[[], None]):
+    def __init__(self, app: DepartmentTasks, adapter: DepartmentAdapter):
         self._app = app
         self._adapter = adapter
-        self._on_decided = on_decided
 
     async def handle(self, domain_events: list[Any]) -> None:
         handed = (DepartmentTask.Received, DepartmentTask.Redriven)
-        received = list(dict.fromkeys(e.originator_id for e in domain_events if isinstance(e, handed)))
+        decided = {e.originator_id for e in domain_events if isinstance(e, DepartmentTask.Decided)}
+        received = list(
+            dict.fromkeys(
+                e.originator_id for e in domain_events if isinstance(e, handed) and e.originator_id not in decided
+            )
+        )
         tasks = await asyncio.to_thread(lambda: [self._app.take(task_id) for task_id in received])
         waiting = [task for task in tasks if task is not None and task.status == "received"]
         answers = await asyncio.gather(
@@ -81,8 +90,6 @@ class Dispatcher:
         if handed:
             await asyncio.to_thread(self._app.save, *(task for task, _ in handed))
             DISPATCHED.labels(self._app.department).inc(sum(task.status != "parked" for task, _ in handed))
-            if any(task.status == "decided" for task, _ in handed):
-                self._on_decided()
         if failures:
             raise failures[0]
         for cancelled in domain_events:

@@ -374,13 +374,18 @@ class Case(Aggregate):
     @event("DepartmentDecided")
     def _department_decided(self, decision: dict[str, Any], event_id: str) -> None:
         self._mark_applied(event_id)
-        self.departments[decision["department"]].update(
+        part = self.departments[decision["department"]]
+        part.update(
             status=decision["outcome"],
             reason=decision.get("reason", ""),
             decided_at=decision["decided_at"],
             licences=decision.get("licences", []),
             missing=decision.get("missing", []),
         )
+        gateway = decision.get("gateway")
+        if gateway and gateway not in part.get("accepted_by", []):  # decided at once: taken too
+            part["accepted_by"] = [*part.get("accepted_by", []), gateway]
+            part["unroutable"] = False
         self.licences.extend(decision.get("licences", []))
         if self.status == "submitted":
             self.status = "in_review"

@@ -46,6 +46,10 @@ class RulesAdapter:
         return cls(RulesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
 
     async def submit(self, task: Task) -> Decision:
+        return self.decide_at_once(task)
+
+    def decide_at_once(self, task: Task) -> Decision:
+        """Rules need nothing but the task: the gateway decides it as it records it."""
         facts = Facts(task.form, materials=[material.code for material in task.materials])
         for condition, rule in self._rules:
             if condition.holds(facts):

@@ -1,6 +1,10 @@
 """Publishes what the gateway's own record says of its tasks to Kafka (outbox relay): that a
 task was accepted (so the ledger knows the task reached a gateway serving its region) and the
-department's decision."""
+department's decision.
+
+A decision names the gateway, so it says the task was taken too: a task decided in the batch
+that brings its receipt (the adapter decided at once; the relay trails the dispatcher) is
+published as its decision alone."""
 
 from __future__ import annotations
 
@@ -30,7 +34,10 @@ class TaskPublisher:
         """Publishes each acceptance and decision of the batch; returns once the broker
         acknowledged all. A re-published event keeps its event id (one of each per task)."""
         deliveries = []
+        decided = {e.originator_id for e in domain_events if isinstance(e, DepartmentTask.Decided)}
         for domain_event in domain_events:
+            if isinstance(domain_event, DepartmentTask.Received) and domain_event.originator_id in decided:
+                continue
             published = self._contract_event(domain_event)
             if published is None:
                 continue
@@ -60,6 +67,7 @@ class TaskPublisher:
                 case_id=domain_event.case_id,
                 task_id=task_id,
                 department=self._department,
+                gateway=self._gateway,
                 decided_at=domain_event.timestamp,
                 **decision,
             )
