@@ -30,6 +30,9 @@ class Statements:
     def run(self, sql: str, params: dict[str, Any]) -> None:
         self._cursor.execute(self._dialect(sql), params)
 
+    def run_many(self, sql: str, params: list[dict[str, Any]]) -> None:
+        self._cursor.executemany(self._dialect(sql), params)
+
     def rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         self._cursor.execute(self._dialect(sql), params)
         return [dict(row) for row in self._cursor.fetchall()]
@@ -42,7 +45,7 @@ class Statements:
 def _in_dialect(sql: str, named_parameter: str) -> str:
     """A statement with its `:name` parameters in the database's style (a view's statements
     are few and run for every event: each is rewritten once)."""
-    return re.sub(r"(?<!:):([a-z_]+)", named_parameter, sql)
+    return re.sub(r"(?<!:):([a-z_][a-z0-9_]*)", named_parameter, sql)
 
 
 class SqlView:

@@ -1,168 +1,94 @@
 """The reform's statistics, folded from the ledger's own log into the stats tables, and read
 back for `GET /v1/stats`: cases by state, procedures and documents per case against the
 baseline before the reform, elapsed working days against the promise and the baseline, each
-department's on-time rate, and the cases accepted in one region for another."""
+department's on-time rate, and the cases accepted in one region for another.
+
+Each batch of the log reads the rows of the cases it names, folds its events into them in
+memory (`stats_fold`) and writes each changed row once, in one transaction with its position.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.persistence import Tracking
 
 from onestep_runtime.sql_view import Statements
 
-from .domain.case import Case
 from .domain.case_rules import Calendar
+from .stats_fold import CASE_COLUMNS, FOLDS, TASK_COLUMNS, StatsFold, TaskKey, utc
 
 STATS_NAME = "stats"
-DAY_S = 86400.0
-
-
-def utc(moment: str | datetime) -> str:
-    """One fixed format for every stored time, so that they compare as text."""
-    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+IN_CHUNK = 100  # case ids per lookup (one statement text, padded)
 
 
 class StatsProjection:
-    # The case events the view folds; every other is passed over (a rebuild does not decode them).
-    FOLDS = (
-        Case.Opened,
-        Case.ApplicationArrived,
-        Case.TaskOpened,
-        Case.DepartmentDecided,
-        Case.TaskCancelled,
-        Case.SupplementRequested,
-        Case.SupplementProvided,
-        Case.AwaitingPromisedMaterials,
-        Case.Approved,
-        Case.Rejected,
-        Case.Withdrawn,
-    )
+    FOLDS = FOLDS
 
     def __init__(self, view: Any, calendar: Calendar):
         self.view = view
         self.calendar = calendar
 
     def apply(self, domain_events: list[Any], last_notification_id: int) -> None:
+        """Folds the batch into the rows it touches, read once and written once, in one
+        transaction with the position."""
+        folded = [event for event in domain_events if isinstance(event, FOLDS)]
         with self.view.batch(Tracking(STATS_NAME, last_notification_id)) as sql:
-            for domain_event in domain_events:
-                self._apply(sql, domain_event)
-
-    def _apply(self, sql: Statements, event: Any) -> None:
-        if not isinstance(event, self.FOLDS):  # the one list, so that a rebuild skips the same events
-            return
-        case_id = str(event.originator_id)
-        if isinstance(event, (Case.Opened, Case.ApplicationArrived)):
-            self._opened(sql, case_id, event.application)
-        elif isinstance(event, Case.TaskOpened):
-            _insert_task(sql, case_id, event.department, event.round, event.due_at)
-        elif isinstance(event, Case.DepartmentDecided):
-            decision = event.decision
-            decided_at = utc(decision["decided_at"])
-            sql.run(
-                "UPDATE stats_tasks SET status = :status, decided_at = :decided_at,"
-                " on_time = CASE WHEN :decided_at <= due_at THEN 1 ELSE 0 END"
-                " WHERE case_id = :case_id AND department = :department AND decided_at IS NULL",
-                {
-                    "status": decision["outcome"],
-                    "decided_at": decided_at,
-                    "case_id": case_id,
-                    "department": decision["department"],
-                },
-            )
-            sql.run(
-                "UPDATE stats_cases SET last_decided_at = :decided_at,"
-                " status = CASE WHEN status = 'submitted' THEN 'in_review' ELSE status END WHERE case_id = :case_id",
-                {"decided_at": decided_at, "case_id": case_id},
-            )
-        elif isinstance(event, Case.TaskCancelled):
-            sql.run(
-                "UPDATE stats_tasks SET status = 'cancelled'"
-                " WHERE case_id = :case_id AND department = :department AND decided_at IS NULL",
-                {"case_id": case_id, "department": event.department},
-            )
-        elif isinstance(event, Case.SupplementRequested):
-            _set_status(sql, case_id, "supplement_required")
-        elif isinstance(event, Case.SupplementProvided):
-            files = sum(1 for material in event.supplement.get("materials", []) if material.get("sha256"))
-            sql.run(
-                "UPDATE stats_cases SET procedures = procedures + 1, documents = documents + :files,"
-                " paused_s = paused_s + :paused_s,"
-                " status = CASE WHEN status = 'supplement_required' AND :answers_notice = 1 THEN 'in_review'"
-                " ELSE status END WHERE case_id = :case_id",
-                {
-                    "files": files,
-                    "paused_s": event.paused_s,
-                    "answers_notice": int(getattr(event, "answers_notice", True)),
-                    "case_id": case_id,
-                },
-            )
-        elif isinstance(event, Case.AwaitingPromisedMaterials):
-            _set_status(sql, case_id, "awaiting_promised_materials")
-        elif isinstance(event, (Case.Approved, Case.Rejected, Case.Withdrawn)):
-            self._ended(sql, case_id, type(event).__name__.lower(), event.timestamp)
-
-    def _opened(self, sql: Statements, case_id: str, application: dict[str, Any]) -> None:
-        baseline = application.get("baseline") or {}
-        submitted_at = datetime.fromisoformat(application["submitted_at"])
-        files = sum(1 for material in application["materials"] if material.get("sha256"))
-        sql.run(
-            "INSERT INTO stats_cases (case_id, item, region, accepted_region, submitted_on, submitted_at, status,"
-            " procedures, documents, baseline_procedures, baseline_documents, baseline_days, promised_days)"
-            " VALUES (:case_id, :item, :region, :accepted_region, :submitted_on, :submitted_at, 'submitted',"
-            " 1, :documents, :baseline_procedures, :baseline_documents, :baseline_days, :promised_days)"
-            " ON CONFLICT (case_id) DO NOTHING",
-            {
-                "case_id": case_id,
-                "item": application["item"],
-                "region": application["region"],
-                "accepted_region": application["accepted_region"],
-                "submitted_on": submitted_at.astimezone(self.calendar.zone).date().isoformat(),
-                "submitted_at": utc(submitted_at),
-                "documents": files + len(application.get("promises", [])),
-                "baseline_procedures": baseline.get("procedures"),
-                "baseline_documents": baseline.get("documents"),
-                "baseline_days": baseline.get("days"),
-                "promised_days": application["promised_days"],
-            },
-        )
-        for step in application["route"]:
-            if not step.get("needs"):
-                _insert_task(sql, case_id, step["department"], 1, step["due_at"])
-
-    def _ended(self, sql: Statements, case_id: str, status: str, at: datetime) -> None:
-        """The answer: elapsed working days from submission, less the time the clock was stopped."""
-        rows = sql.rows(
-            "SELECT submitted_at, last_decided_at, paused_s FROM stats_cases WHERE case_id = :case_id",
-            {"case_id": case_id},
-        )
-        if not rows:
-            return
-        row = rows[0]
-        ended = (
-            datetime.fromisoformat(row["last_decided_at"]) if row["last_decided_at"] and status != "withdrawn" else at
-        )
-        working = self.calendar.working_time_between(datetime.fromisoformat(row["submitted_at"]), ended)
-        elapsed = max(working.total_seconds() - row["paused_s"], 0.0) / DAY_S
-        sql.run(
-            "UPDATE stats_cases SET status = :status, decided_at = :decided_at, elapsed_days = :elapsed"
-            " WHERE case_id = :case_id",
-            {"status": status, "decided_at": utc(ended), "elapsed": elapsed, "case_id": case_id},
-        )
+            if not folded:
+                return
+            cases, tasks = _stored_rows(sql, list(dict.fromkeys(str(event.originator_id) for event in folded)))
+            fold = StatsFold(self.calendar, cases, tasks)
+            for event in folded:
+                fold.fold(event)
+            _write(sql, fold)
 
 
-def _insert_task(sql: Statements, case_id: str, department: str, round_: int, due_at: str) -> None:
-    sql.run(
-        "INSERT INTO stats_tasks (case_id, department, round, due_at, status)"
-        " VALUES (:case_id, :department, :round, :due_at, 'pending') ON CONFLICT (case_id, department, round) DO NOTHING",
-        {"case_id": case_id, "department": department, "round": round_, "due_at": utc(due_at)},
+def _stored_rows(sql: Statements, case_ids: list[str]) -> tuple[dict[str, dict], dict[TaskKey, dict]]:
+    cases: dict[str, dict[str, Any]] = {}
+    tasks: dict[TaskKey, dict[str, Any]] = {}
+    names = ", ".join(f":c{n}" for n in range(IN_CHUNK))
+    for start in range(0, len(case_ids), IN_CHUNK):
+        chunk = case_ids[start : start + IN_CHUNK]
+        params = {f"c{n}": chunk[min(n, len(chunk) - 1)] for n in range(IN_CHUNK)}
+        for row in sql.rows(f"SELECT * FROM stats_cases WHERE case_id IN ({names})", params):
+            cases[row["case_id"]] = row
+        for row in sql.rows(f"SELECT * FROM stats_tasks WHERE case_id IN ({names})", params):
+            tasks[(row["case_id"], row["department"], row["round"])] = row
+    return cases, tasks
+
+
+def _write(sql: Statements, fold: StatsFold) -> None:
+    _write_rows(sql, "stats_cases", CASE_COLUMNS, ("case_id",), fold.cases, fold.new_cases, fold.changed_cases)
+    _write_rows(
+        sql,
+        "stats_tasks",
+        TASK_COLUMNS,
+        ("case_id", "department", "round"),
+        fold.tasks,
+        fold.new_tasks,
+        fold.changed_tasks,
     )
 
 
-def _set_status(sql: Statements, case_id: str, status: str) -> None:
-    sql.run("UPDATE stats_cases SET status = :status WHERE case_id = :case_id", {"status": status, "case_id": case_id})
+def _write_rows(
+    sql: Statements,
+    table: str,
+    columns: tuple[str, ...],
+    key: tuple[str, ...],
+    rows: dict[Any, dict[str, Any]],
+    new: set[Any],
+    changed: set[Any],
+) -> None:
+    if new:
+        sql.run_many(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)})",
+            [rows[k] for k in new],
+        )
+    if changed:
+        assignments = ", ".join(f"{c} = :{c}" for c in columns if c not in key)
+        where = " AND ".join(f"{c} = :{c}" for c in key)
+        sql.run_many(f"UPDATE {table} SET {assignments} WHERE {where}", [rows[k] for k in changed])
 
 
 # -- the report -------------------------------------------------------------------------
