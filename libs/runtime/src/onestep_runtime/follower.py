@@ -50,8 +50,8 @@ class DecodedLog:
                 app._onestep_decoded_log = log  # type: ignore[attr-defined]
             return log
 
-    def read(self, start: int, limit: int) -> tuple[list[Any], list[int]]:
-        """Up to `limit` events from notification id `start`, and their notification ids."""
+    def read(self, start: int, limit: int) -> tuple[list[Any], int | None]:
+        """Up to `limit` events from notification id `start`, and the id of the last."""
         notifications = self._app.recorder.select_notifications(start, limit)
         events = []
         for notification in notifications:
@@ -64,7 +64,7 @@ class DecodedLog:
                     while len(self._decoded) > self._keep:
                         self._decoded.popitem(last=False)
             events.append(event)
-        return events, [notification.id for notification in notifications]
+        return events, notifications[-1].id if notifications else None
 
 
 _LOGS_LOCK = threading.Lock()
@@ -75,10 +75,6 @@ TrackedBatch = Callable[[list[Any], int], None]
 
 
 class NotificationFollower:
-    """Hands the log over in batches. A follower can trail another one (`behind`): it passes no
-    event of the `held` types before that one has handled it, so it sees what the other wrote
-    in answer, unless the other is failing (and so not moving)."""
-
     def __init__(
         self,
         app: Application,
@@ -88,8 +84,6 @@ class NotificationFollower:
         batch_size: int = 500,
         idle_wait_s: float = 1.0,
         retry_delay_s: float = 1.0,
-        behind: NotificationFollower | None = None,
-        held: tuple[type, ...] = (),
     ):
         self._app = app
         self.name = name
@@ -101,12 +95,6 @@ class NotificationFollower:
         self._stopping = asyncio.Event()
         self._log = DecodedLog.of(app)
         self.position = 0
-        self.failing = False  # the last batch could not be handed over
-        self._behind = behind
-        self._held = held
-        self._trailing: list[NotificationFollower] = []
-        if behind is not None:
-            behind._trailing.append(self)
 
     async def stored_position(self) -> int:
         """The position recorded in the store (reads the store, so it also tells it answers)."""
@@ -127,30 +115,20 @@ class NotificationFollower:
             try:
                 handled = await self._follow_once()
                 delay = self._retry_delay_s
-                self.failing = False
             except Exception as exc:  # a peer is down: retry the same batch later
                 FAILURES.labels(self.name).inc()
                 log.warning("%s: %r; retrying in %.1fs", self.name, exc, delay)
-                self.failing = True
-                self._wake_trailing()
                 await self._sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
-            if handled:
-                self._wake_trailing()
-            else:
+            if not handled:
                 await self._sleep(self._idle_wait_s)
 
     async def _follow_once(self) -> bool:
         self._wake.clear()  # a wake that comes while this batch is read is kept for the next
-        # Where the trailed follower stood before the read: whatever it wrote in answer to what
-        # it had handled is then in the batch.
-        handled_up_to = None if self._behind is None or self._behind.failing else self._behind.position
-        events, ids = await asyncio.to_thread(self._log.read, self.position + 1, self._batch_size)
-        passable = self._passable(events, ids, handled_up_to)
-        if not passable:
-            return False  # (woken when the follower it trails has moved)
-        events, last = events[:passable], ids[passable - 1]
+        events, last = await asyncio.to_thread(self._log.read, self.position + 1, self._batch_size)
+        if last is None:
+            return False
         try:
             await self._deliver(events, last)
         except IntegrityError:
@@ -161,19 +139,6 @@ class NotificationFollower:
             return True
         self.position = last
         return True
-
-    def _passable(self, events: list[Any], ids: list[int], handled_up_to: int | None) -> int:
-        """How many of the events read may be handed over now."""
-        if handled_up_to is None:
-            return len(events)
-        for index, (notification_id, event) in enumerate(zip(ids, events, strict=True)):
-            if notification_id > handled_up_to and isinstance(event, self._held):
-                return index
-        return len(events)
-
-    def _wake_trailing(self) -> None:
-        for follower in self._trailing:
-            follower.wake()
 
     async def _deliver(self, events: list[Any], last: int) -> None:
         await self._handle(events)

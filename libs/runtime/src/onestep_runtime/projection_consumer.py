@@ -1,10 +1,10 @@
 """Wires a BatchProjection to Kafka: each poll applied with its partitions' positions in one
-transaction, and the follower of the projection's own log woken when new events were stored."""
+transaction, and the followers of the projection's own log woken when new events were stored."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 from aiokafka import TopicPartition
 
@@ -23,7 +23,7 @@ def projection_consumer(
     topics: list[str],
     service: str,
     producer: RenewingProducer,
-    follower: NotificationFollower,
+    followers: Sequence[NotificationFollower],
     max_records: int,
     event_types: Collection[str] | None = None,
 ) -> TopicConsumer:
@@ -36,7 +36,8 @@ def projection_consumer(
             for partition, batch in batches.items()
         ]
         applied_before = await asyncio.to_thread(app.apply_poll, poll)
-        follower.wake()
+        for follower in followers:
+            follower.wake()
         return [by_name[name] for name in applied_before]
 
     async def stored_position(partition: TopicPartition) -> int | None:

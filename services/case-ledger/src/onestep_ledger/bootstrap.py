@@ -73,7 +73,7 @@ def bootstrap(
         topics=[topics.APPLICATIONS, topics.DECISIONS],
         service=SERVICE,
         producer=producer,
-        follower=relay,
+        followers=[relay],
         max_records=settings.max_batch,
     )
     return Ledger(settings, app, producer, consumer, relay, watcher, stats, stats_follower)

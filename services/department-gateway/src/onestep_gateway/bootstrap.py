@@ -19,7 +19,6 @@ from .adapters.task_publisher import RELAY_NAME, TaskPublisher
 from .application import DepartmentTasks
 from .desk_projection import DESK_NAME, DeskProjection
 from .dispatcher import Dispatcher, gauge_waiting
-from .domain.task import DepartmentTask
 from .poller import Poller
 from .settings import GatewaySettings
 
@@ -54,13 +53,12 @@ def bootstrap(
     app = DepartmentTasks(env=env, department=settings.department, regions=settings.regions, adapter=adapter)
     producer = producer or make_producer(settings.kafka_bootstrap_servers, client_id=service)
     publisher = TaskPublisher(producer, settings.department, gateway=settings.group_id, regions=settings.regions)
+    relay = NotificationFollower(app, name=RELAY_NAME, handle=publisher.publish_batch)
     dispatch = NotificationFollower(
-        app, name=DISPATCH_NAME, handle=Dispatcher(app, adapter).handle, retry_delay_s=settings.dispatch_retry_s
-    )
-    # The relay passes no received task before the dispatcher has handed it over, so a task
-    # the adapter decides at once is published as its decision alone (see TaskPublisher).
-    relay = NotificationFollower(
-        app, name=RELAY_NAME, handle=publisher.publish_batch, behind=dispatch, held=(DepartmentTask.Received,)
+        app,
+        name=DISPATCH_NAME,
+        handle=Dispatcher(app, adapter, on_decided=relay.wake).handle,
+        retry_delay_s=settings.dispatch_retry_s,
     )
     consumer = projection_consumer(
         app,
@@ -69,7 +67,7 @@ def bootstrap(
         topics=[topics.APPLICATIONS, topics.CASES],
         service=service,
         producer=producer,
-        follower=dispatch,
+        followers=[dispatch, relay],
         max_records=settings.max_batch,
         event_types=DepartmentTasks.EVENT_TYPES,
     )

@@ -1,6 +1,5 @@
 """Hands received tasks to the department's adapter, and tells it of cancellations, following
-the gateway's own record. A decision the adapter makes at once is recorded with the dispatch
-(the relay trails the dispatcher, so it publishes such a decision with the receipt).
+the gateway's own record. A decision the adapter makes at once is recorded with the dispatch.
 
 When the adapter fails (the department's system is down), the batch is tried again with
 backoff and the tasks wait, recorded and visible; a task already dispatched is not handed
@@ -54,9 +53,10 @@ def gauge_waiting(department: str, parked: Callable[[], int], backlog: Callable[
 
 
 class Dispatcher:
-    def __init__(self, app: DepartmentTasks, adapter: DepartmentAdapter):
+    def __init__(self, app: DepartmentTasks, adapter: DepartmentAdapter, *, on_decided: Callable[[], None]):
         self._app = app
         self._adapter = adapter
+        self._on_decided = on_decided
 
     async def handle(self, domain_events: list[Any]) -> None:
         handed = (DepartmentTask.Received, DepartmentTask.Redriven)
@@ -90,6 +90,8 @@ class Dispatcher:
         if handed:
             await asyncio.to_thread(self._app.save, *(task for task, _ in handed))
             DISPATCHED.labels(self._app.department).inc(sum(task.status != "parked" for task, _ in handed))
+            if any(task.status == "decided" for task, _ in handed):
+                self._on_decided()
         if failures:
             raise failures[0]
         for cancelled in domain_events:

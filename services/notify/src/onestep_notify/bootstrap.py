@@ -58,7 +58,7 @@ def bootstrap(
         topics=[topics.CASES],
         service=SERVICE,
         producer=producer,
-        follower=dispatcher,
+        followers=[dispatcher],
         max_records=settings.max_batch,
         event_types=Notifier.EVENT_TYPES,
     )

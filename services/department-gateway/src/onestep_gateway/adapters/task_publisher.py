@@ -3,7 +3,7 @@ task was accepted (so the ledger knows the task reached a gateway serving its re
 department's decision.
 
 A decision names the gateway, so it says the task was taken too: a task decided in the batch
-that brings its receipt (the adapter decided at once; the relay trails the dispatcher) is
+that brings its receipt (an adapter that decides at once, as the task is recorded) is
 published as its decision alone."""
 
 from __future__ import annotations
