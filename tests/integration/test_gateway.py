@@ -5,8 +5,10 @@ adapter of cancellations."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -249,6 +251,52 @@ def test_the_adapter_is_told_of_a_cancelled_task_and_a_task_cancelled_before_it_
         ended = records.task(task_id_for(ended_case, "fire-rescue"))
         assert ended.status == "cancelled"
         assert task_id_for(ended_case, "fire-rescue") not in system.attempts
+
+
+class HoldingSystem(DepartmentSystem):
+    """A department system that takes a task (no decision yet) only when the test lets it answer."""
+
+    def __init__(self):
+        super().__init__(decides=False)
+        self.answer = threading.Event()
+
+    async def submit(self, task: Task) -> Decision | None:
+        self.attempts.append(task.task_id)
+        await asyncio.to_thread(self.answer.wait, 30)
+        return None
+
+
+def test_a_task_cancelled_while_the_department_system_takes_it_is_not_handed_over_again_and_is_dropped_there(
+    kafka, store_env
+):
+    group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
+    task_id = task_id_for(case_id, "fire-rescue")
+    system = HoldingSystem()
+    city = f"439{random.randrange(10)}"
+    application = submitted_envelope(case_id, ["fire-rescue"], region=f"{city}01", accepted_region=f"{city}01")
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [application])
+    with running_gateway(kafka, store_env, group, adapter=system, regions=[city]) as gateway:
+        records = gateway.app.state.gateway.app
+        wait_for(lambda: task_id in system.attempts)  # the system has it, and has not answered yet
+        cancelled = TaskCancelled(
+            case_id=case_id,
+            task_id=task_id,
+            department="fire-rescue",
+            reason="market-regulation rejected the application",
+            cancelled_at=datetime.now(UTC),
+        )
+        publish(
+            kafka.bootstrap_servers,
+            topics.CASES,
+            [envelope(cancelled, source="test/case-ledger", id=deterministic_id(case_id, "cancelled"))],
+        )
+        wait_for(lambda: records.repository.get(uuid.UUID(task_id)).status == "cancelled")
+        system.answer.set()  # it took the task: the dispatcher's record of that now conflicts
+        told = wait_for(lambda: [reason for cancelled_id, reason in system.cancelled if cancelled_id == task_id])
+        assert told == ["market-regulation rejected the application"]
+        caught_up(kafka, records)
+        assert system.attempts.count(task_id) == 1
+        assert records.task(task_id).status == "cancelled"
 
 
 def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafka, store_env, tmp_path):

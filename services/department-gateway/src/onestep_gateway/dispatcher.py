@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
 from prometheus_client import Counter, Gauge
 
 from onestep_contracts.adapters import DepartmentAdapter, DepartmentRefused, Task
@@ -80,15 +81,12 @@ class Dispatcher:
             else:
                 handed.append((task, answer))
         for task, answer in handed:
-            if isinstance(answer, DepartmentRefused):
-                task.park(str(answer))
-                PARKED.labels(self._app.department).inc()
-                continue
-            task.dispatch(self._adapter.name)
-            if answer is not None:
-                task.decide(answer.model_dump(mode="json"))
+            self._take_answer(task, answer)
         if handed:
-            await asyncio.to_thread(self._app.save, *(task for task, _ in handed))
+            try:
+                await asyncio.to_thread(self._app.save, *(task for task, _ in handed))
+            except IntegrityError:  # a task changed meanwhile: each is recorded on its own
+                handed = [(await self._record_again(task, answer), answer) for task, answer in handed]
             DISPATCHED.labels(self._app.department).inc(sum(task.status != "parked" for task, _ in handed))
             if any(task.status == "decided" for task, _ in handed):
                 self._on_decided()
@@ -98,3 +96,28 @@ class Dispatcher:
             if isinstance(cancelled, DepartmentTask.Cancelled) and cancelled.was_dispatched:
                 await self._adapter.cancel(str(cancelled.originator_id), cancelled.reason)
                 CANCELLED.labels(self._app.department).inc()
+
+    def _take_answer(self, task: DepartmentTask, answer: Any) -> None:
+        if isinstance(answer, DepartmentRefused):
+            task.park(str(answer))
+            PARKED.labels(self._app.department).inc()
+            return
+        task.dispatch(self._adapter.name)
+        if answer is not None:
+            task.decide(answer.model_dump(mode="json"))
+
+    async def _record_again(self, task: DepartmentTask, answer: Any) -> DepartmentTask:
+        """Records one handed-over task whose batch could not be saved (the failed save took
+        its events): the answer taken again on the task as it is now. The adapter has the task
+        either way, so it is never handed over again; if the case ended meanwhile (the task was
+        cancelled while the adapter took it), the adapter is told to drop it."""
+        now = await asyncio.to_thread(self._app.take, task.id)
+        if now is None:
+            return task
+        if now.status == "received":
+            self._take_answer(now, answer)
+            await asyncio.to_thread(self._app.save, now)
+        elif now.status == "cancelled" and not isinstance(answer, DepartmentRefused):
+            await self._adapter.cancel(str(now.id), now.cancel_reason or "")
+            CANCELLED.labels(self._app.department).inc()
+        return now
