@@ -121,3 +121,19 @@ def accepted_envelope(case_id, department: str, gateway: str | None = None):
         case_id=case_id, task_id=task_id, department=department, gateway=gateway, accepted_at=datetime.now(UTC)
     )
     return envelope(event, source=f"test/{department}", id=deterministic_id(task_id, f"accepted:{gateway}"))
+
+
+def cancelled_envelope(case_id, department: str, reason: str):
+    """A TaskCancelled as the ledger publishes it when the case ends with the first round's task open."""
+    from datetime import UTC, datetime
+
+    from onestep_contracts import TaskCancelled, deterministic_id, envelope, task_id_for
+
+    event = TaskCancelled(
+        case_id=case_id,
+        task_id=task_id_for(case_id, department),
+        department=department,
+        reason=reason,
+        cancelled_at=datetime.now(UTC),
+    )
+    return envelope(event, source="test/case-ledger", id=deterministic_id(case_id, "cancelled", department))

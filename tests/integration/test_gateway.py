@@ -11,18 +11,17 @@ import re
 import threading
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from onestep_contracts import TaskCancelled, deterministic_id, envelope, task_id_for, topics
+from onestep_contracts import deterministic_id, task_id_for, topics
 from onestep_contracts.adapters import Decision, Task
 from onestep_gateway.entrypoints.api import create_app
 from onestep_gateway.settings import GatewaySettings
 
 from ..kafka_probe import end_offsets, publish, read_all
-from ..scenarios import submitted_envelope
+from ..scenarios import cancelled_envelope, submitted_envelope
 from .ledger_client import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -224,17 +223,9 @@ def test_the_adapter_is_told_of_a_cancelled_task_and_a_task_cancelled_before_it_
     group = f"gateway-{uuid.uuid4().hex[:6]}"
     open_case, ended_case = uuid.uuid4(), uuid.uuid4()
     system = DepartmentSystem(decides=False)
-    now = datetime.now(UTC)
 
     def cancelled(case_id) -> object:
-        event = TaskCancelled(
-            case_id=case_id,
-            task_id=task_id_for(case_id, "fire-rescue"),
-            department="fire-rescue",
-            reason="market-regulation rejected the application",
-            cancelled_at=now,
-        )
-        return envelope(event, source="test/case-ledger", id=deterministic_id(case_id, "cancelled"))
+        return cancelled_envelope(case_id, "fire-rescue", "market-regulation rejected the application")
 
     publish(kafka.bootstrap_servers, topics.CASES, [cancelled(ended_case)])
     publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(open_case, ["fire-rescue"])])
@@ -278,18 +269,8 @@ def test_a_task_cancelled_while_the_department_system_takes_it_is_not_handed_ove
     with running_gateway(kafka, store_env, group, adapter=system, regions=[city]) as gateway:
         records = gateway.app.state.gateway.app
         wait_for(lambda: task_id in system.attempts)  # the system has it, and has not answered yet
-        cancelled = TaskCancelled(
-            case_id=case_id,
-            task_id=task_id,
-            department="fire-rescue",
-            reason="market-regulation rejected the application",
-            cancelled_at=datetime.now(UTC),
-        )
-        publish(
-            kafka.bootstrap_servers,
-            topics.CASES,
-            [envelope(cancelled, source="test/case-ledger", id=deterministic_id(case_id, "cancelled"))],
-        )
+        ended = cancelled_envelope(case_id, "fire-rescue", "market-regulation rejected the application")
+        publish(kafka.bootstrap_servers, topics.CASES, [ended])
         wait_for(lambda: records.repository.get(uuid.UUID(task_id)).status == "cancelled")
         system.answer.set()  # it took the task: the dispatcher's record of that now conflicts
         told = wait_for(lambda: [reason for cancelled_id, reason in system.cancelled if cancelled_id == task_id])

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from onestep_contracts import TaskCancelled, deterministic_id, envelope, task_id_for, topics
+from onestep_contracts import task_id_for, topics
 from onestep_contracts.adapters import DepartmentRefused, Task
 from onestep_contracts.signing import SIGNATURE_HEADER, sign, verify
 from onestep_gateway import poller
@@ -28,7 +28,7 @@ from onestep_local.kafka_broker import free_port
 
 from ..kafka_probe import publish
 from ..peers import WebhookReceiver, serving
-from ..scenarios import submitted_envelope
+from ..scenarios import cancelled_envelope, submitted_envelope
 from .ledger_client import wait_for
 from .test_gateway import REPO, decisions_for, running_gateway
 
@@ -112,17 +112,8 @@ def test_callbacks_are_refused_when_unsigned_unknown_or_for_a_cancelled_task(kaf
         refused = call_back(task_id, incomplete, sign(SECRET, incomplete))
         assert refused.status_code == 422 and [e["pointer"] for e in refused.json()["errors"]] == ["#/licences"]
 
-        cancelled = TaskCancelled(
-            case_id=case_id,
-            task_id=task_id,
-            department=DEPARTMENT,
-            reason="the applicant withdrew",
-            cancelled_at=datetime.now(UTC),
-        )
         publish(
-            kafka.bootstrap_servers,
-            topics.CASES,
-            [envelope(cancelled, source="test/case-ledger", id=deterministic_id(case_id, "cancel"))],
+            kafka.bootstrap_servers, topics.CASES, [cancelled_envelope(case_id, DEPARTMENT, "the applicant withdrew")]
         )
         wait_for(lambda: system.state.department.tasks[task_id]["status"] == "cancelled")  # the department was told
         late = call_back(task_id, decision, sign(SECRET, decision))
