@@ -19,7 +19,7 @@ from prometheus_client import Counter, Gauge
 from onestep_contracts.adapters import DepartmentAdapter, DepartmentRefused, Task
 
 from .application import DepartmentTasks
-from .domain.task import DepartmentTask
+from .domain.task import DepartmentTask, decided_among
 
 DISPATCHED = Counter(
     "onestep_gateway_tasks_dispatched_total",
@@ -61,13 +61,14 @@ class Dispatcher:
 
     async def handle(self, domain_events: list[Any]) -> None:
         handed = (DepartmentTask.Received, DepartmentTask.Redriven)
-        decided = {e.originator_id for e in domain_events if isinstance(e, DepartmentTask.Decided)}
+        decided = decided_among(domain_events)
         received = list(
             dict.fromkeys(
                 e.originator_id for e in domain_events if isinstance(e, handed) and e.originator_id not in decided
             )
         )
-        tasks = await asyncio.to_thread(lambda: [self._app.take(task_id) for task_id in received])
+        # (no thread hop for a batch with nothing to hand over, as a rules gateway's are)
+        tasks = await asyncio.to_thread(lambda: [self._app.take(task_id) for task_id in received]) if received else []
         waiting = [task for task in tasks if task is not None and task.status == "received"]
         answers = await asyncio.gather(
             *(self._adapter.submit(Task(**task.task)) for task in waiting), return_exceptions=True

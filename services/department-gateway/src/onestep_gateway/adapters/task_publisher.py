@@ -16,7 +16,7 @@ from prometheus_client import Counter
 from onestep_contracts import DepartmentDecided, IntegrationEvent, TaskAccepted, deterministic_id, envelope, topics
 from onestep_runtime.kafka import RenewingProducer, publish
 
-from ..domain.task import DepartmentTask
+from ..domain.task import DepartmentTask, decided_among
 
 RELAY_NAME = f"relay:{topics.DECISIONS}"
 DECISIONS = Counter("onestep_gateway_decisions_total", "Decisions published", ["department", "outcome"])
@@ -34,7 +34,7 @@ class TaskPublisher:
         """Publishes each acceptance and decision of the batch; returns once the broker
         acknowledged all. A re-published event keeps its event id (one of each per task)."""
         deliveries = []
-        decided = {e.originator_id for e in domain_events if isinstance(e, DepartmentTask.Decided)}
+        decided = decided_among(domain_events)
         for domain_event in domain_events:
             if isinstance(domain_event, DepartmentTask.Received) and domain_event.originator_id in decided:
                 continue

@@ -136,3 +136,9 @@ class DepartmentTask(Aggregate):
     def _cancelled(self, reason: str, was_dispatched: bool) -> None:
         self.status = "cancelled"
         self.cancel_reason = reason
+
+
+def decided_among(domain_events: list[Any]) -> set[UUID]:
+    """The tasks a run of stored events decides (an adapter that decides at once records the
+    decision with the receipt): their receipts need no hand-over and no acceptance of their own."""
+    return {e.originator_id for e in domain_events if isinstance(e, DepartmentTask.Decided)}
