@@ -16,6 +16,7 @@ from eventsourcing.persistence import Tracking
 
 from onestep_runtime.sql_view import Statements
 
+from .domain.case import Case
 from .domain.case_rules import Calendar
 from .stats_fold import CASE_COLUMNS, FOLDS, TASK_COLUMNS, StatsFold, TaskKey, utc
 
@@ -37,7 +38,10 @@ class StatsProjection:
         with self.view.batch(Tracking(STATS_NAME, last_notification_id)) as sql:
             if not folded:
                 return
-            cases, tasks = _stored_rows(sql, list(dict.fromkeys(str(event.originator_id) for event in folded)))
+            # A case opened in this batch has no rows yet: only the others are looked up.
+            opened = {event.originator_id for event in folded if isinstance(event, Case.Opened)}
+            stored = dict.fromkeys(str(event.originator_id) for event in folded if event.originator_id not in opened)
+            cases, tasks = _stored_rows(sql, list(stored))
             fold = StatsFold(self.calendar, cases, tasks)
             for event in folded:
                 fold.fold(event)
