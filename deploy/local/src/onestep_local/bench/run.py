@@ -310,7 +310,8 @@ def table(report: dict[str, Any]) -> str:
         f"throughput: {thr['final']} cases final in {thr['first_submit_to_last_final_s']} s"
         f" = {thr['cases_per_s']}/s (intake took {thr['accepted_per_s']}/s from {thr['portals']} portals)",
         f"intake alone: {alone['accepted_per_s']}/s; the backlog worked off at {alone['backlog_worked_off_per_s']}/s",
-        f"ledger replay: {rep['events']} events ({rep['cases']} cases) in {rep['seconds']} s = {rep['events_per_s']}/s",
+        f"ledger replay: {rep['events']} events ({rep['folded_events']} folded, {rep['cases']} cases)"
+        f" in {rep['seconds']} s = {rep['events_per_s']}/s",
         f"transport ({tr['record_bytes']} B records): produced {tr['produced_per_s']}/s (p99 {tr['produce_p99_ms']} ms),"
         f" consumed {tr['consumed_per_s']}/s; onestep cases/s ÷ produced records/s ="
         f" {tr['onestep_cases_per_s_share_of_produced_records_per_s']}",
