@@ -10,7 +10,7 @@ from eventsourcing.utils import get_topic
 
 from .stats_projection import STATS_NAME, StatsProjection
 
-PAGE = 5000
+PAGE = 10000
 
 # Only the events the view folds are read: the store passes over the others (a minute's
 # timers, an acceptance) by the topic each stored event names, without reading their state.
@@ -29,7 +29,7 @@ def rebuild(source: Application, projection: StatsProjection) -> int:
         page = source.recorder.select_notifications(position + 1, PAGE, stop=end, topics=FOLDED_TOPICS)
         # A short page is the last before `end`: nothing the view folds lies between them.
         last = page[-1].id if len(page) == PAGE else end
-        projection.apply([source.mapper.to_domain_event(n) for n in page], last)
+        projection.apply_stored(page, source.mapper, last)
         position = last
         folded += len(page)
     return folded

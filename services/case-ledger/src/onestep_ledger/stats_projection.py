@@ -9,10 +9,13 @@ memory (`stats_fold`) and writes each changed row once, in one transaction with 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Mapper, Notification, Tracking
+from eventsourcing.utils import get_topic
 
 from onestep_runtime.sql_view import Statements
 
@@ -22,6 +25,7 @@ from .stats_fold import CASE_COLUMNS, FOLDS, TASK_COLUMNS, StatsFold, TaskKey, u
 
 STATS_NAME = "stats"
 IN_CHUNK = 100  # case ids per lookup (one statement text, padded)
+OPENED_TOPIC = get_topic(Case.Opened)
 
 
 class StatsProjection:
@@ -35,15 +39,26 @@ class StatsProjection:
         """Folds the batch into the rows it touches, read once and written once, in one
         transaction with the position."""
         folded = [event for event in domain_events if isinstance(event, FOLDS)]
+        names = [(event.originator_id, isinstance(event, Case.Opened)) for event in folded]
+        self._fold(names, folded, last_notification_id)
+
+    def apply_stored(self, notifications: list[Notification], mapper: Mapper, last_notification_id: int) -> None:
+        """The same, from stored events the view folds, each decoded as it is folded: a page
+        of a rebuild holds its stored events and its rows, never all its events decoded."""
+        names = [(n.originator_id, n.topic == OPENED_TOPIC) for n in notifications]
+        self._fold(names, (mapper.to_domain_event(n) for n in notifications), last_notification_id)
+
+    def _fold(self, names: list[tuple[UUID, bool]], events: Iterable[Any], last_notification_id: int) -> None:
+        """`names`: each event's case, and whether the event opens it."""
         with self.view.batch(Tracking(STATS_NAME, last_notification_id)) as sql:
-            if not folded:
+            if not names:
                 return
             # A case opened in this batch has no rows yet: only the others are looked up.
-            opened = {event.originator_id for event in folded if isinstance(event, Case.Opened)}
-            stored = dict.fromkeys(str(event.originator_id) for event in folded if event.originator_id not in opened)
+            opened = {case_id for case_id, opens in names if opens}
+            stored = dict.fromkeys(str(case_id) for case_id, _ in names if case_id not in opened)
             cases, tasks = _stored_rows(sql, list(stored))
             fold = StatsFold(self.calendar, cases, tasks)
-            for event in folded:
+            for event in events:
                 fold.fold(event)
             _write(sql, fold)
 
