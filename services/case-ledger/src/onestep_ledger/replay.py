@@ -8,7 +8,7 @@ from __future__ import annotations
 from eventsourcing.application import Application
 from eventsourcing.utils import get_topic
 
-from .stats_projection import STATS_NAME, StatsProjection
+from .stats_projection import STATS_NAME, KeptRows, StatsProjection
 
 PAGE = 10000
 
@@ -25,11 +25,12 @@ def rebuild(source: Application, projection: StatsProjection) -> int:
     position = projection.view.max_tracking_id(STATS_NAME) or 0
     end = source.recorder.max_notification_id() or 0
     folded = 0
+    kept = KeptRows()
     while position < end:
         page = source.recorder.select_notifications(position + 1, PAGE, stop=end, topics=FOLDED_TOPICS)
         # A short page is the last before `end`: nothing the view folds lies between them.
         last = page[-1].id if len(page) == PAGE else end
-        projection.apply_stored(page, source.mapper, last)
+        projection.apply_stored(page, source.mapper, last, kept)
         position = last
         folded += len(page)
     return folded

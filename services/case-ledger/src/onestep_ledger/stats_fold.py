@@ -35,6 +35,10 @@ CASE_COLUMNS = (
     "elapsed_days",
 )
 TASK_COLUMNS = ("case_id", "department", "round", "due_at", "status", "decided_at", "on_time")
+# What a fold may change in a row once it is stored; the other columns are set when it is made.
+CASE_CHANGING = ("status", "procedures", "documents", "paused_s", "last_decided_at", "decided_at", "elapsed_days")
+TASK_CHANGING = ("status", "decided_at", "on_time")
+_CASE_CHANGING = frozenset(CASE_CHANGING)
 
 TaskKey = tuple[str, str, int]  # case id, department, round
 
@@ -189,6 +193,8 @@ class StatsFold:
         return rows
 
     def _change(self, case_id: str, **values: Any) -> None:
+        if not values.keys() <= _CASE_CHANGING:  # a stored row is updated by these columns only
+            raise ValueError(f"a case row's {sorted(values.keys() - _CASE_CHANGING)} are set once, when it is made")
         case = self.cases.get(case_id)
         if case is None:
             return

@@ -21,7 +21,7 @@ from onestep_runtime.sql_view import Statements
 
 from .domain.case import Case
 from .domain.case_rules import Calendar
-from .stats_fold import CASE_COLUMNS, FOLDS, TASK_COLUMNS, StatsFold, TaskKey, utc
+from .stats_fold import CASE_CHANGING, CASE_COLUMNS, FOLDS, TASK_CHANGING, TASK_COLUMNS, StatsFold, TaskKey, utc
 
 STATS_NAME = "stats"
 IN_CHUNK = 100  # case ids per lookup (one statement text, padded)
@@ -42,25 +42,89 @@ class StatsProjection:
         names = [(event.originator_id, isinstance(event, Case.Opened)) for event in folded]
         self._fold(names, folded, last_notification_id)
 
-    def apply_stored(self, notifications: list[Notification], mapper: Mapper, last_notification_id: int) -> None:
+    def apply_stored(
+        self, notifications: list[Notification], mapper: Mapper, last_notification_id: int, kept: KeptRows
+    ) -> None:
         """The same, from stored events the view folds, each decoded as it is folded: a page
-        of a rebuild holds its stored events and its rows, never all its events decoded."""
+        of a rebuild holds its stored events and its rows, never all its events decoded. The
+        rows of the cases `kept` holds are taken from it, not looked up."""
         names = [(n.originator_id, n.topic == OPENED_TOPIC) for n in notifications]
-        self._fold(names, (mapper.to_domain_event(n) for n in notifications), last_notification_id)
+        try:
+            fold = self._fold(names, (mapper.to_domain_event(n) for n in notifications), last_notification_id, kept)
+        except BaseException:
+            kept.clear()  # it may hold rows the failed page changed
+            raise
+        if fold is not None:
+            kept.keep(fold)
 
-    def _fold(self, names: list[tuple[UUID, bool]], events: Iterable[Any], last_notification_id: int) -> None:
+    def _fold(
+        self,
+        names: list[tuple[UUID, bool]],
+        events: Iterable[Any],
+        last_notification_id: int,
+        kept: KeptRows | None = None,
+    ) -> StatsFold | None:
         """`names`: each event's case, and whether the event opens it."""
         with self.view.batch(Tracking(STATS_NAME, last_notification_id)) as sql:
             if not names:
-                return
+                return None
             # A case opened in this batch has no rows yet: only the others are looked up.
             opened = {case_id for case_id, opens in names if opens}
-            stored = dict.fromkeys(str(case_id) for case_id, _ in names if case_id not in opened)
-            cases, tasks = _stored_rows(sql, list(stored))
-            fold = StatsFold(self.calendar, cases, tasks)
+            named = list(dict.fromkeys(str(case_id) for case_id, _ in names if case_id not in opened))
+            cases, tasks, unknown = kept.take(named) if kept else ({}, {}, named)
+            stored_cases, stored_tasks = _stored_rows(sql, unknown)
+            fold = StatsFold(self.calendar, cases | stored_cases, tasks | stored_tasks)
             for event in events:
                 fold.fold(event)
             _write(sql, fold)
+        return fold
+
+
+class KeptRows:
+    """The rows of the cases a rebuild has written and not yet seen end, carried from page to
+    page: a case whose events span pages (under a backlog, most do) is not looked up again.
+    It holds only what was committed: a page that fails empties it. At most `limit` cases
+    (about 2.5 KB each), the longest untouched let go first."""
+
+    ENDED = ("approved", "rejected", "withdrawn")
+
+    def __init__(self, limit: int = 10_000):
+        self.limit = limit
+        self._cases: dict[str, tuple[dict[str, Any] | None, list[dict[str, Any]]]] = {}
+
+    def take(self, case_ids: list[str]) -> tuple[dict[str, dict], dict[TaskKey, dict], list[str]]:
+        """The rows of the cases it holds, given up to the caller, and the ids it does not hold."""
+        cases: dict[str, dict[str, Any]] = {}
+        tasks: dict[TaskKey, dict[str, Any]] = {}
+        unknown = []
+        for case_id in case_ids:
+            if case_id not in self._cases:
+                unknown.append(case_id)
+                continue
+            row, task_rows = self._cases.pop(case_id)
+            if row is not None:
+                cases[case_id] = row
+            for task in task_rows:
+                tasks[(case_id, task["department"], task["round"])] = task
+        return cases, tasks, unknown
+
+    def keep(self, fold: StatsFold) -> None:
+        """The rows of every case the committed page touched, unless the case has ended."""
+        tasks_of: dict[str, list[dict[str, Any]]] = {}
+        for (case_id, _, _), task in fold.tasks.items():
+            tasks_of.setdefault(case_id, []).append(task)
+        for case_id in fold.cases.keys() | tasks_of.keys():
+            row = fold.cases.get(case_id)
+            if row is None or row["status"] not in self.ENDED:
+                self._cases[case_id] = (row, tasks_of.get(case_id, []))
+        for case_id in list(self._cases)[: max(len(self._cases) - self.limit, 0)]:
+            del self._cases[case_id]
+
+    def clear(self) -> None:
+        self._cases.clear()
+
+    def __len__(self) -> int:
+        return len(self._cases)
 
 
 def _stored_rows(sql: Statements, case_ids: list[str]) -> tuple[dict[str, dict], dict[TaskKey, dict]]:
@@ -78,12 +142,15 @@ def _stored_rows(sql: Statements, case_ids: list[str]) -> tuple[dict[str, dict],
 
 
 def _write(sql: Statements, fold: StatsFold) -> None:
-    _write_rows(sql, "stats_cases", CASE_COLUMNS, ("case_id",), fold.cases, fold.new_cases, fold.changed_cases)
+    _write_rows(
+        sql, "stats_cases", CASE_COLUMNS, ("case_id",), CASE_CHANGING, fold.cases, fold.new_cases, fold.changed_cases
+    )
     _write_rows(
         sql,
         "stats_tasks",
         TASK_COLUMNS,
         ("case_id", "department", "round"),
+        TASK_CHANGING,
         fold.tasks,
         fold.new_tasks,
         fold.changed_tasks,
@@ -95,6 +162,7 @@ def _write_rows(
     table: str,
     columns: tuple[str, ...],
     key: tuple[str, ...],
+    changing: tuple[str, ...],
     rows: dict[Any, dict[str, Any]],
     new: set[Any],
     changed: set[Any],
@@ -105,7 +173,8 @@ def _write_rows(
             [rows[k] for k in new],
         )
     if changed:
-        assignments = ", ".join(f"{c} = :{c}" for c in columns if c not in key)
+        # Only the columns a fold changes: the others (an index's among them) stay as inserted.
+        assignments = ", ".join(f"{c} = :{c}" for c in changing)
         where = " AND ".join(f"{c} = :{c}" for c in key)
         sql.run_many(f"UPDATE {table} SET {assignments} WHERE {where}", [rows[k] for k in changed])
 
