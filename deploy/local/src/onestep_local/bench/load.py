@@ -15,6 +15,7 @@ import httpx
 
 from .. import samples
 from ..stack import PORTAL_KEY
+from .http1 import Connection, ConnectionLost
 
 JSON = {"Content-Type": "application/json"}
 MATERIALS = ["applicant-identity", "premises-proof", "food-safety-plan", "floor-plan", "sign-design"]
@@ -51,67 +52,57 @@ class Submitted:
 
 
 class Portal:
-    """`concurrency` portals, each with a connection of its own (one httpx pool shared by many
-    requests spends more time choosing a connection than sending on it)."""
+    """`concurrency` portals, each with a connection of its own, by the load generator's own
+    lean client (`http1`: httpx cost more CPU a request than intake spends answering it)."""
 
     def __init__(self, intake_url: str, concurrency: int):
-        self._clients: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        self._intake_url = intake_url
+        self._auth = {"Authorization": f"Bearer {PORTAL_KEY}"}
+        self._clients: asyncio.Queue[Connection] = asyncio.Queue()
         for _ in range(concurrency):
-            self._clients.put_nowait(
-                httpx.AsyncClient(
-                    base_url=intake_url,
-                    headers={"Authorization": f"Bearer {PORTAL_KEY}"},
-                    limits=httpx.Limits(max_connections=1),
-                    timeout=60,
-                )
-            )
+            self._clients.put_nowait(Connection(intake_url, self._auth))
         self._body = restaurant()
         self.concurrency = concurrency
 
     async def close(self) -> None:
         while not self._clients.empty():
-            await self._clients.get_nowait().aclose()
+            await self._clients.get_nowait().close()
 
     async def upload_materials(self) -> None:
-        client = await self._clients.get()
-        try:
+        async with httpx.AsyncClient(base_url=self._intake_url, headers=self._auth, timeout=60) as client:
             for code in MATERIALS:
                 answer = await client.post("/v1/materials", files={"file": (f"{code}.pdf", material(code))})
                 answer.raise_for_status()
-        finally:
-            self._clients.put_nowait(client)
 
     async def _submit(self, submitted: Submitted) -> None:
         await self._submit_on(await self._clients.get(), submitted)
 
-    async def _submit_on(self, client: httpx.AsyncClient, submitted: Submitted, due: float | None = None) -> None:
+    async def _submit_on(self, client: Connection, submitted: Submitted, due: float | None = None) -> None:
         """Submits on a portal's client taken from the queue, and gives it back."""
         try:
             await self._submit_with(client, submitted, due)
         finally:
             self._clients.put_nowait(client)
 
-    async def _submit_with(self, client: httpx.AsyncClient, submitted: Submitted, due: float | None) -> None:
+    async def _submit_with(self, client: Connection, submitted: Submitted, due: float | None) -> None:
         """`due`: when the open loop meant to send it; a late start counts in its latency
         (otherwise a saturated system would hide its queue in the load generator)."""
         key = str(uuid.uuid4())
         started = due or time.time()
         while True:
             try:
-                answer = await client.post(
-                    "/v1/applications", content=self._body, headers={"Idempotency-Key": key, **JSON}
-                )
-            except httpx.TransportError:
+                answer = await client.post("/v1/applications", self._body, {"Idempotency-Key": key, **JSON})
+            except ConnectionLost:
                 submitted.errors += 1
                 await asyncio.sleep(0.2)
                 continue
-            if answer.status_code == 202:
-                submitted.at[answer.json()["case_id"]] = started
+            if answer.status == 202:
+                submitted.at[json.loads(answer.body)["case_id"]] = started
                 return
-            submitted.refused[answer.status_code] = submitted.refused.get(answer.status_code, 0) + 1
-            if answer.status_code != 503:
+            submitted.refused[answer.status] = submitted.refused.get(answer.status, 0) + 1
+            if answer.status != 503:
                 return
-            await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
+            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
 
     async def at_rate(self, rate: float, duration_s: float) -> Submitted:
         """Starts `rate` submissions a second for `duration_s`, at most `concurrency` in flight."""
