@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 from onestep_contracts.catalogue import Item
@@ -10,28 +11,43 @@ from onestep_contracts.catalogue import Item
 LONGEST_PROMISE = timedelta(days=180)
 
 
-_VALIDATORS: dict[tuple[str, int], Draft202012Validator] = {}
+class FormSchema:
+    """An item version's form schema, checked twice over: the Rust validator answers whether a
+    form is valid in under a microsecond (python-jsonschema took about 70 µs, a tenth of an
+    application's handling), and python-jsonschema words the problems of an invalid one, as
+    the API has always worded them. Both check formats (`date`); a form the Rust validator
+    refuses and python-jsonschema accepts is accepted."""
+
+    def __init__(self, schema: dict[str, Any]):
+        self._quick = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+        self._worded = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    def problems(self, form: Any) -> list[tuple[str, str]]:
+        if self._quick.is_valid(form):
+            return []
+        problems = []
+        for error in sorted(self._worded.iter_errors(form), key=lambda e: list(e.absolute_path)):
+            path = "/".join(str(part) for part in error.absolute_path)
+            problems.append((f"#/form/{path}" if path else "#/form", error.message))
+        return problems
 
 
-def _validator(item: Item) -> Draft202012Validator:
-    """One validator per item version: a version never changes, so neither does its schema."""
+_SCHEMAS: dict[tuple[str, int], FormSchema] = {}
+
+
+def _schema(item: Item) -> FormSchema:
+    """One per item version: a version never changes, so neither does its schema."""
     key = (item.code, item.version)
-    if (validator := _VALIDATORS.get(key)) is None:
-        validator = Draft202012Validator(item.form_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-        _VALIDATORS[key] = validator
-    return validator
+    if (schema := _SCHEMAS.get(key)) is None:
+        schema = _SCHEMAS[key] = FormSchema(item.form_schema)
+    return schema
 
 
 def form_problems(item: Item, form: Any) -> list[tuple[str, str]]:
     """(JSON pointer, message) for each way the form breaks the item's unified form schema."""
     if not isinstance(form, dict):
         return [("#/form", "must be an object")]
-    validator = _validator(item)
-    problems = []
-    for error in sorted(validator.iter_errors(form), key=lambda e: list(e.absolute_path)):
-        path = "/".join(str(part) for part in error.absolute_path)
-        problems.append((f"#/form/{path}" if path else "#/form", error.message))
-    return problems
+    return _schema(item).problems(form)
 
 
 def material_problems(
