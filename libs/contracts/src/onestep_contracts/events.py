@@ -7,21 +7,30 @@ anything else is a new VERSION of the event type with an upcaster.
 from __future__ import annotations
 
 from datetime import date, datetime
+from hashlib import sha1
 from typing import Any, ClassVar, Literal
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Fixed namespace so that the same fact always gets the same event id, in every process:
 # consumers drop a re-published event by its id.
 EVENT_ID_NAMESPACE = UUID("5b0e1c8e-6a57-4f7e-9d8e-0e5a3c1f2b71")
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 
 Outcome = Literal["approved", "rejected", "supplement_required"]
 
 
 def deterministic_id(*parts: object) -> str:
-    """An id derived from the parts that identify a fact (e.g. case id + department)."""
-    return str(uuid5(EVENT_ID_NAMESPACE, "/".join(str(part) for part in parts)))
+    """An id derived from the parts that identify a fact (e.g. case id + department): the
+    name-based UUID (version 5, RFC 9562) of the parts joined by "/". Written out straight from
+    its SHA-1 digest: through the uuid module's objects it cost three times as much, and every
+    record and stored event of a case takes one."""
+    digest = bytearray(sha1(_NAMESPACE_BYTES + "/".join(str(part) for part in parts).encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def task_id_for(case_id: object, department: str, round_: int = 1) -> str:
