@@ -123,9 +123,6 @@ class KeptRows:
     def clear(self) -> None:
         self._cases.clear()
 
-    def __len__(self) -> int:
-        return len(self._cases)
-
 
 def _stored_rows(sql: Statements, case_ids: list[str]) -> tuple[dict[str, dict], dict[TaskKey, dict]]:
     cases: dict[str, dict[str, Any]] = {}
