@@ -229,3 +229,38 @@ def test_a_batch_applied_again_after_a_concurrent_write_schedules_the_timers_it_
     applying.sweep(clock())
     events = [type(e).__name__ for e in applying.repository.event_store.get(case_id)]
     assert "SupplementRequested" in events, events
+
+
+def test_instances_applying_their_own_partitions_never_race_on_the_deadline_index(store_env):
+    """Two ledger instances apply batches of the partitions each owns in the same minute, each
+    keeping what it wrote. Their timers go to their own partitions' shards of the minute, so no
+    save fails (with one index per minute, the first instance's next batch failed on the
+    version the other had written); the watcher fires the timers of both."""
+    from onestep_contracts.calendar import WorkingCalendar
+    from onestep_ledger.application import CaseLedger
+    from onestep_ledger.domain.case_rules import Timing
+    from onestep_ledger.domain.deadlines import Deadlines
+
+    clock, timing = MovableClock(), Timing(WorkingCalendar())
+    one = CaseLedger(env=store_env, timing=timing, clock=clock)
+    two = CaseLedger(env=store_env, timing=timing, clock=clock)
+    a_week_ago = datetime.now(UTC) - timedelta(days=7)  # due long ago: the timers fall in this minute
+    late = [uuid.uuid4() for _ in range(3)]
+    submitted = [submitted_envelope(case_id, ["market-regulation"], submitted_at=a_week_ago) for case_id in late]
+    now = minute_of(clock())
+
+    assert one.apply_batch("applications", 0, [submitted[0]], 0)
+    assert two.apply_batch("applications", 1, [submitted[1]], 0)
+    assert one.apply_batch("applications", 0, [submitted[2]], 1)  # no ConcurrentWrite
+    shards = {
+        shard: {timer["case_id"] for timer in Deadlines.timers_in(one.repository.event_store.get(shard_id))}
+        for shard, shard_id in ((0, Deadlines.create_id(now, 0)), (1, Deadlines.create_id(now, 1)))
+    }
+    assert shards == {0: {str(late[0]), str(late[2])}, 1: {str(late[1])}}
+    assert Deadlines.create_id(now) in Deadlines.ids_of(now)  # a minute indexed before shards is still read
+
+    clock.ahead = timedelta(minutes=2)
+    two.sweep(clock())
+    for case_id in late:
+        events = [type(e).__name__ for e in one.repository.event_store.get(case_id)]
+        assert events[:3] == ["Opened", "TaskReminded", "TaskOverdue"], events

@@ -106,6 +106,9 @@ class BatchProjection(EventSourcedProjection[UUID]):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        # The partition whose records `apply_envelope` is applying (None outside a poll): what
+        # only the instance that owns a partition writes can be kept apart by it.
+        self.partition: int | None = None
         self._working_set: OrderedDict[UUID, Any] = OrderedDict()
         self._working_set_lock = threading.Lock()
         # Writers read what the working set let go straight from the store, past the aggregate
@@ -155,8 +158,10 @@ class BatchProjection(EventSourcedProjection[UUID]):
                 positions=[batch.position for batch in pending], unstored=self._unstored(pending)
             )
             for batch in pending:
+                self.partition = batch.partition
                 for envelope in batch.envelopes:
                     self.apply_envelope(envelope, processing)
+            self.partition = None
             self.finish_batch(processing)
             recorded_before = self.record_processing(processing)
             if not recorded_before:

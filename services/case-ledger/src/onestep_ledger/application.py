@@ -54,7 +54,7 @@ class CaseLedger(BatchProjection):
         self.calendar = timing.calendar
         self.clock = clock
         self._writer = threading.Lock()
-        self._new_timers: dict[int, list[dict[str, Any]]] = {}
+        self._new_timers: dict[tuple[int, int], list[dict[str, Any]]] = {}  # (minute, shard) → timers
         # The timer ids of each case as this ledger last changed it, at that version: what its
         # next change compares its timers with, not worked out again (working them out before
         # and after each event was about a tenth of the ledger's CPU).
@@ -105,8 +105,10 @@ class CaseLedger(BatchProjection):
     def finish_batch(self, processing: ProcessingEvent[UUID]) -> None:
         """The batch's new timers go to their minutes' deadline index, in the same transaction."""
         new_timers, self._new_timers = self._new_timers, {}  # a batch applied again makes them anew
-        for minute, timers in sorted(new_timers.items()):
-            deadlines = self.aggregate_in_batch(processing, Deadlines.create_id(minute)) or Deadlines(minute)
+        for (minute, shard), timers in sorted(new_timers.items()):
+            deadlines = self.aggregate_in_batch(processing, Deadlines.create_id(minute, shard)) or Deadlines(
+                minute, shard
+            )
             deadlines.schedule(timers)
             processing.collect_events(deadlines)
 
@@ -128,8 +130,9 @@ class CaseLedger(BatchProjection):
             return made
 
     def _timers(self, minute: int) -> list[dict[str, Any]]:
-        """The minute's timers, read once from its stored events."""
-        return Deadlines.timers_in(self.repository.event_store.get(Deadlines.create_id(minute)))
+        """The minute's timers, read once from the stored events of each of its shards."""
+        get = self.repository.event_store.get
+        return [timer for shard in Deadlines.ids_of(minute) for timer in Deadlines.timers_in(get(shard))]
 
     def swept_until(self) -> int:
         return self.recorder.max_tracking_id(SWEEP) or 0
@@ -183,11 +186,12 @@ class CaseLedger(BatchProjection):
     def _schedule_new_timers(self, case: Case, before: set[str]) -> None:
         """A timer that is already due goes to the current minute: the watcher has not swept it."""
         now = minute_of(self.clock())
+        shard = Deadlines.shard_of(self.partition)  # only this instance writes its partitions' shards
         timers = case.timers(self.timing)
         for timer in timers:
             if timer["id"] not in before:
                 minute = max(minute_of(datetime.fromisoformat(timer["at"])), now)
-                self._new_timers.setdefault(minute, []).append({**timer, "case_id": str(case.id)})
+                self._new_timers.setdefault((minute, shard), []).append({**timer, "case_id": str(case.id)})
         self._timers_seen[case.id] = (case.version, {timer["id"] for timer in timers})
         self._timers_seen.move_to_end(case.id)
         while len(self._timers_seen) > self.WORKING_SET:

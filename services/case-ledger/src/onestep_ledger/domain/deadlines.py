@@ -1,4 +1,4 @@
-"""The deadline index: the timers that fall in one minute, kept as one small aggregate.
+"""The deadline index: the timers that fall in one minute, kept as small aggregates.
 
 A case's timers are written here in the same transaction as the case event that set them,
 and the ledger's watcher reads one minute at a time once that minute has passed. Due times
@@ -8,6 +8,12 @@ later), so a consumer batch touches few minutes.
 At a peak a minute holds tens of thousands of timers, and every batch appends to its minute.
 So the aggregate's state is only a count: each batch appends its timers without the minute's
 earlier ones being held in memory or copied, and the watcher reads them from the events.
+
+A minute has one aggregate per shard: the Kafka partition whose records set the timers (modulo
+SHARDS), or WATCHER for the timers the watcher's own firing sets. Ledger instances own
+partitions, so two instances never append to the same aggregate; with one aggregate per minute
+they did on nearly every batch, and lost their saves to each other (docs/performance.md). The
+watcher reads every shard of a minute, and the one aggregate of a minute written before shards.
 """
 
 from __future__ import annotations
@@ -27,16 +33,32 @@ def minute_of(moment: datetime) -> int:
     return int(moment.timestamp() // 60)
 
 
+SHARDS = 64  # partitions beyond it share shards (correct; instances may then race on one)
+WATCHER = SHARDS  # the shard of the timers the watcher's firing sets
+
+
 class Deadlines(Aggregate):
     class Started(Aggregate.Created):
         minute: int
+        shard: int | None = None
 
     @staticmethod
-    def create_id(minute: int) -> UUID:
-        return uuid5(NAMESPACE, str(minute))
+    def create_id(minute: int, shard: int | None = None) -> UUID:
+        """`shard` None: the minute's one aggregate as written before shards."""
+        return uuid5(NAMESPACE, str(minute) if shard is None else f"{minute}/{shard}")
 
-    def __init__(self, minute: int):
+    @staticmethod
+    def shard_of(partition: int | None) -> int:
+        return WATCHER if partition is None else partition % SHARDS
+
+    @staticmethod
+    def ids_of(minute: int) -> list[UUID]:
+        """Every aggregate of the minute, the one written before shards first."""
+        return [Deadlines.create_id(minute), *(Deadlines.create_id(minute, shard) for shard in range(WATCHER + 1))]
+
+    def __init__(self, minute: int, shard: int | None = None):
         self.minute = minute
+        self.shard = shard
         self.scheduled = 0
 
     @event("Scheduled")
