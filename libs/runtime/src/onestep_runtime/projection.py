@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from abc import abstractmethod
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -157,11 +157,13 @@ class BatchProjection(EventSourcedProjection[UUID]):
             processing = BatchProcessing(
                 positions=[batch.position for batch in pending], unstored=self._unstored(pending)
             )
-            for batch in pending:
-                self.partition = batch.partition
-                for envelope in batch.envelopes:
-                    self.apply_envelope(envelope, processing)
-            self.partition = None
+            try:
+                for batch in pending:
+                    self.partition = batch.partition
+                    for envelope in batch.envelopes:
+                        self.apply_envelope(envelope, processing)
+            finally:
+                self.partition = None
             self.finish_batch(processing)
             recorded_before = self.record_processing(processing)
             if not recorded_before:
@@ -176,13 +178,16 @@ class BatchProjection(EventSourcedProjection[UUID]):
         return ()
 
     def _unstored(self, batches: list[PartitionBatch]) -> set[UUID]:
-        stored_among = getattr(self.recorder, "stored_among", None)
         wanted = {aggregate_id for batch in batches for e in batch.envelopes for aggregate_id in self.aggregate_ids(e)}
         with self._working_set_lock:  # look each up: iterating the working set hashes all its ids
             wanted = {aggregate_id for aggregate_id in wanted if aggregate_id not in self._working_set}
-        if not wanted or stored_among is None:
-            return set()
-        return wanted - stored_among(wanted)
+        return wanted - self.stored_among(wanted) if wanted else set()
+
+    def stored_among(self, aggregate_ids: Collection[UUID]) -> set[UUID]:
+        """Which of these aggregates have events stored, in one query; a store that cannot tell
+        (in memory) answers all of them, so each is read as before."""
+        stored_among = getattr(self.recorder, "stored_among", None)
+        return stored_among(aggregate_ids) if stored_among else set(aggregate_ids)
 
     def record_processing(self, processing: BatchProcessing) -> list[Tracking]:
         """Records the collected events with the positions; returns the positions that had been

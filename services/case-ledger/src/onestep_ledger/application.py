@@ -106,9 +106,8 @@ class CaseLedger(BatchProjection):
         """The batch's new timers go to their minutes' deadline index, in the same transaction."""
         new_timers, self._new_timers = self._new_timers, {}  # a batch applied again makes them anew
         for (minute, shard), timers in sorted(new_timers.items()):
-            deadlines = self.aggregate_in_batch(processing, Deadlines.create_id(minute, shard)) or Deadlines(
-                minute, shard
-            )
+            index_id = Deadlines.create_id(minute, shard)
+            deadlines = self.aggregate_in_batch(processing, index_id) or Deadlines(minute, shard)
             deadlines.schedule(timers)
             processing.collect_events(deadlines)
 
@@ -133,8 +132,7 @@ class CaseLedger(BatchProjection):
         """The minute's timers, read once from the stored events of each of its shards (one
         query tells which shards the minute has: a few of its 66)."""
         ids = Deadlines.ids_of(minute)
-        stored_among = getattr(self.recorder, "stored_among", None)  # not on an in-memory store
-        stored = stored_among(ids) if stored_among else set(ids)
+        stored = self.stored_among(ids)
         get = self.repository.event_store.get
         return [timer for shard in ids if shard in stored for timer in Deadlines.timers_in(get(shard))]
 
