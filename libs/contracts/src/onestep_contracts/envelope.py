@@ -1,19 +1,28 @@
-"""CloudEvents envelope in Kafka binary mode: attributes in `ce_*` headers, data as JSON."""
+"""CloudEvents envelope in Kafka binary mode: attributes in `ce_*` headers, data as JSON.
+
+onestep reads and writes the CloudEvents attributes itself rather than through the SDK: the
+SDK's Kafka binding took about 17 µs a record each way (validating a generic event, parsing
+the time with dateutil), five times what pydantic takes for the event's data, and every
+service spent most of its decoding there. What is written here is checked against the SDK
+in the tests, both ways, so a department's adapter on any CloudEvents SDK reads and writes it.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cloudevents.core.bindings import kafka as ce_kafka
-from cloudevents.core.formats.json import JSONFormat
-from cloudevents.core.v1.event import CloudEvent
+from dateutil.parser import isoparse
 from pydantic import ValidationError
 
 from .errors import ContractError
 from .events import EVENT_TYPES, IntegrationEvent
 
 DATA_CONTENT_TYPE = "application/json"
+SPEC_VERSION = "1.0"
+# Binary mode: every attribute is a `ce_` header, but datacontenttype is the `content-type` header.
+_REQUIRED_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type")
 
 
 def dataschema_for(event_type: type[IntegrationEvent]) -> str:
@@ -49,67 +58,89 @@ def envelope(event: IntegrationEvent, *, source: str, id: str, time: datetime | 
     return Envelope(id=id, source=source, time=time or datetime.now(UTC), event=event)
 
 
-class _JSONDataAsBytes(JSONFormat):
-    """The SDK's JSON format, leaving a Kafka record's data as the bytes it came in: pydantic
-    parses them straight into the event's model, in about half the time of parsing them to a
-    dict first and then validating that (the event data is most of decoding a record)."""
+def _attributes(env: Envelope) -> dict[str, str]:
+    """The envelope's CloudEvents attributes as strings; ContractError for one the spec refuses."""
+    if not env.id or not env.source:
+        raise ContractError(f"cannot encode {env.type}: a CloudEvent needs a non-empty id and source")
+    if env.time.tzinfo is None:
+        raise ContractError(f"cannot encode {env.type}: its time has no timezone")
+    return {
+        "specversion": SPEC_VERSION,
+        "id": env.id,
+        "source": env.source,
+        "type": env.type,
+        "time": _rfc3339(env.time),
+        "subject": env.subject,
+        "dataschema": dataschema_for(type(env.event)),
+        "datacontenttype": DATA_CONTENT_TYPE,
+    }
 
-    def read_data(self, body: bytes, datacontenttype: str | None) -> bytes:
-        return body
 
-
-_STRUCTURED = JSONFormat()
-_BINARY = _JSONDataAsBytes()
-
-
-def _cloud_event(env: Envelope, data: dict | bytes) -> CloudEvent:
-    return CloudEvent(
-        attributes={
-            "id": env.id,
-            "source": env.source,
-            "type": env.type,
-            "time": env.time,
-            "subject": env.subject,
-            "dataschema": dataschema_for(type(env.event)),
-            "datacontenttype": DATA_CONTENT_TYPE,
-        },
-        data=data,
-    )
+def _rfc3339(time: datetime) -> str:
+    text = time.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def structured_json(env: Envelope) -> bytes:
     """The envelope as one CloudEvents JSON document (structured mode), e.g. for a webhook body."""
-    return _STRUCTURED.write(_cloud_event(env, env.event.model_dump(mode="json")))
+    head = json.dumps(_attributes(env), separators=(",", ":"))
+    return f'{head[:-1]},"data":{env.event.model_dump_json()}}}'.encode()
 
 
 def serialize(env: Envelope) -> KafkaRecord:
     """The Kafka record for an envelope, keyed by case_id."""
-    try:
-        # The data as pydantic writes it (bytes pass through the SDK as they are).
-        data = env.event.model_dump_json().encode()
-        message = ce_kafka.to_binary(_cloud_event(env, data), _BINARY, key_mapper=lambda _: env.subject)
-    except Exception as exc:  # the SDK raises several kinds for a bad attribute
-        raise ContractError(f"cannot encode {env.type}: {exc}") from exc
-    key = message.key.encode() if isinstance(message.key, str) else message.key
-    return KafkaRecord(key=key or b"", value=message.value, headers=list(message.headers.items()))
+    attributes = _attributes(env)
+    content_type = attributes.pop("datacontenttype")
+    headers = [(f"ce_{name}", value.encode()) for name, value in attributes.items()]
+    headers.append(("content-type", content_type.encode()))
+    return KafkaRecord(key=attributes["subject"].encode(), value=env.event.model_dump_json().encode(), headers=headers)
 
 
 def deserialize(headers: list[tuple[str, bytes]] | tuple, value: bytes | None, key: bytes | None = None) -> Envelope:
-    """The envelope of a Kafka record; ContractError for anything that is not a known event."""
-    header_map = {name: raw for name, raw in headers or ()}
+    """The envelope of a Kafka record; ContractError, naming every problem, for anything that is
+    not a known event."""
+    header_map = {name.lower(): raw for name, raw in headers or ()}
     event_type = header_map.get("ce_type", b"").decode(errors="replace")
     model = EVENT_TYPES.get(event_type)
     if model is None:
         raise ContractError(f"unknown event type {event_type!r}")
+    problems = []
     try:
-        message = ce_kafka.KafkaMessage(headers=header_map, key=key, value=value or b"")
-        cloud_event = ce_kafka.from_binary(message, _BINARY, CloudEvent)
-        event = model.model_validate_json(cloud_event.get_data() or b"")
+        event_id, source, time = _read_attributes(header_map)
+    except ValueError as exc:  # UnicodeDecodeError is one
+        problems.append(str(exc))
+    try:
+        event = model.model_validate_json(value or b"")
     except ValidationError as exc:
         # Without the input values: they may be personal data, and this message is logged.
-        problems = exc.errors(include_url=False, include_input=False, include_context=False)
-        raise ContractError(f"{event_type} does not match its schema: {problems}") from exc
-    except Exception as exc:
-        raise ContractError(f"undecodable {event_type}: {exc}") from exc
-    time = cloud_event.get_time() or datetime.now(UTC)
-    return Envelope(id=cloud_event.get_id(), source=cloud_event.get_source(), time=time, event=event)
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
+        problems.append(f"does not match its schema: {errors}")
+    if problems:
+        raise ContractError(f"undecodable {event_type}: {'; '.join(problems)}")
+    return Envelope(id=event_id, source=source, time=time, event=event)
+
+
+def _read_attributes(headers: dict[str, bytes]) -> tuple[str, str, datetime]:
+    """A record's id, source and time; ValueError naming what breaks the spec."""
+    if missing := [name for name in _REQUIRED_HEADERS if not headers.get(name)]:
+        raise ValueError(f"lacks the CloudEvents attributes {', '.join(missing)}")
+    if headers["ce_specversion"] != SPEC_VERSION.encode():
+        raise ValueError(f"is CloudEvents {headers['ce_specversion'].decode(errors='replace')!r}, not {SPEC_VERSION}")
+    return headers["ce_id"].decode(), headers["ce_source"].decode(), _time(headers.get("ce_time"))
+
+
+def _time(raw: bytes | None) -> datetime:
+    """The event's time (RFC 3339, so with its offset); now if it has none, as the SDK reads it."""
+    if raw is None:
+        return datetime.now(UTC)
+    text = raw.decode()
+    try:
+        time = datetime.fromisoformat(text)  # the C parser; it takes what onestep writes
+    except ValueError:
+        try:
+            time = isoparse(text)  # the rest of RFC 3339 (a lower-case 't' or 'z', ...)
+        except ValueError:
+            raise ValueError(f"its time {text!r} is not an RFC 3339 time") from None
+    if time.tzinfo is None:
+        raise ValueError(f"its time {text!r} has no offset")
+    return time
