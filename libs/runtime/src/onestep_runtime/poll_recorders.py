@@ -11,6 +11,11 @@ Most records of a poll start an aggregate (a case, a task): asking the store for
 found nothing, one query at a time. `stored_among` asks once for the whole poll. An
 aggregate's first event has version 1 (the library's `INITIAL_VERSION`), so the query reads
 one index entry per aggregate however many events it has.
+
+Instances that start at once on a fresh store (a service scaled out, replicas after a deploy)
+each find no tables and make them. The library then records which kind of tracking table
+it made, and only the first instance's record is taken (on PostgreSQL, the second's CREATE
+TABLE may already collide in the catalogue): the others look again and find the tables made.
 """
 
 from __future__ import annotations
@@ -20,13 +25,23 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
 
 
-class SQLitePollRecorder(SQLiteProcessRecorder):
+class TablesMadeOnce:
+    """A recorder whose tables another instance may be making at the same moment."""
+
+    def create_table(self) -> None:
+        try:
+            super().create_table()
+        except IntegrityError:  # another instance made them at the same moment
+            super().create_table()
+
+
+class SQLitePollRecorder(TablesMadeOnce, SQLiteProcessRecorder):
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         for position in kwargs.get("positions", ()):
             self._insert_tracking(c, position)
@@ -48,7 +63,7 @@ class SQLitePollRecorder(SQLiteProcessRecorder):
         return found
 
 
-class PostgresPollRecorder(PostgresProcessRecorder):
+class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         for position in kwargs.get("positions", ()):
             self._insert_tracking(curs, position)

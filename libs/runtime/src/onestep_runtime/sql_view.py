@@ -19,6 +19,8 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from .poll_recorders import TablesMadeOnce
+
 View = TypeVar("View", bound="SqlView")
 
 
@@ -74,10 +76,11 @@ class SqlView:
 
 
 def view_for(app: Application, view: type[View]) -> View:
-    """The view on the application's own database."""
+    """The view on the application's own database; instances starting at once may make its
+    tables at the same moment (see poll_recorders)."""
     if isinstance(app.recorder, PostgresTrackingRecorder):
-        bases: tuple[type, ...] = (view, PostgresTrackingRecorder)
+        bases: tuple[type, ...] = (TablesMadeOnce, view, PostgresTrackingRecorder)
         recorder = type(f"Postgres{view.__name__}", bases, {"named_parameter": r"%(\1)s"})
     else:
-        recorder = type(f"SQLite{view.__name__}", (view, SQLiteTrackingRecorder), {})
+        recorder = type(f"SQLite{view.__name__}", (TablesMadeOnce, view, SQLiteTrackingRecorder), {})
     return app.factory.tracking_recorder(recorder)
