@@ -264,3 +264,42 @@ def test_instances_applying_their_own_partitions_never_race_on_the_deadline_inde
     for case_id in late:
         events = [type(e).__name__ for e in one.repository.event_store.get(case_id)]
         assert events[:3] == ["Opened", "TaskReminded", "TaskOverdue"], events
+
+
+async def test_of_two_ledger_instances_on_one_store_one_watches_the_deadlines_until_it_stops(store_env):
+    """The instance holding the watcher's lease sweeps; the other stands by, and sweeps once
+    the first has stopped (without the lease both swept every minute, one failing each time)."""
+    import asyncio
+    import time
+
+    from onestep_contracts.calendar import WorkingCalendar
+    from onestep_ledger.application import CaseLedger
+    from onestep_ledger.deadline_watcher import DeadlineWatcher
+    from onestep_ledger.domain.case_rules import Timing
+
+    class CountingSweeps(CaseLedger):
+        sweeps = 0
+
+        def sweep(self, *args, **kwargs):
+            self.sweeps += 1
+            return super().sweep(*args, **kwargs)
+
+    async def eventually(condition) -> None:
+        deadline = time.monotonic() + 30
+        while not condition():
+            assert time.monotonic() < deadline, "not within the time allowed"
+            await asyncio.sleep(0.05)
+
+    timing = Timing(WorkingCalendar())
+    ledgers = [CountingSweeps(env=store_env, timing=timing, clock=MovableClock()) for _ in range(2)]
+    watchers = [DeadlineWatcher(ledger, interval_s=0.05, on_fired=lambda: None) for ledger in ledgers]
+    running = [asyncio.create_task(watcher.run()) for watcher in watchers]
+    await eventually(lambda: sum(ledger.sweeps for ledger in ledgers) >= 10)
+    (sweeping,) = [n for n, ledger in enumerate(ledgers) if ledger.sweeps]
+    standing_by = 1 - sweeping
+
+    watchers[sweeping].stop()
+    await running[sweeping]
+    await eventually(lambda: ledgers[standing_by].sweeps >= 3)
+    watchers[standing_by].stop()
+    await running[standing_by]

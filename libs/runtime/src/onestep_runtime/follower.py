@@ -4,6 +4,9 @@ This is the outbox: what a service publishes (to Kafka, to a webhook) is read ba
 what it stored, never written a second time beside save(). The follower records its
 position after each handled batch; a restart may hand the last batch over again, and
 the receivers drop repeats by event id.
+
+Instances of a service share the store: one at a time follows under a name, by a lease
+(see leases); the others stand by and take over from the recorded position.
 """
 
 from __future__ import annotations
@@ -12,19 +15,27 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
+
+from .leases import Lease, lease_for
 
 log = logging.getLogger(__name__)
 
 FAILURES = Counter(
     "onestep_follower_failures_total",
     "Batches a follower could not hand over (its peer or store was down) and will try again",
+    ["follower"],
+)
+LEADING = Gauge(
+    "onestep_follower_leading",
+    "1 where this instance follows the log under the name; 0 where it stands by for another",
     ["follower"],
 )
 
@@ -68,6 +79,9 @@ class DecodedLog:
 
 
 _LOGS_LOCK = threading.Lock()
+# How often a standby instance asks for the lease, and a following one whether it still holds it.
+STAND_BY_S = 1.0
+LEASE_CHECK_S = 1.0
 
 BatchOfEvents = Callable[[list[Any]], Awaitable[None]]
 # Writes the events into a view, with the position of the last one, in one transaction.
@@ -82,9 +96,12 @@ class NotificationFollower:
         name: str,
         handle: BatchOfEvents,
         batch_size: int = 500,
-        idle_wait_s: float = 1.0,
+        idle_wait_s: float = 0.2,
         retry_delay_s: float = 1.0,
+        lease: Lease | None = None,
     ):
+        """`idle_wait_s`: how long an idle follower waits before reading the log again when
+        nothing wakes it (what another instance stores wakes nothing here)."""
         self._app = app
         self.name = name
         self._handle = handle
@@ -94,6 +111,9 @@ class NotificationFollower:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._log = DecodedLog.of(app)
+        self._lease = lease or lease_for(app, name)
+        self._lease_checked = float("-inf")
+        self.leading = False
         self.position = 0
 
     async def stored_position(self) -> int:
@@ -109,20 +129,49 @@ class NotificationFollower:
         self._wake.set()
 
     async def run(self) -> None:
-        self.position = await self.stored_position()
         delay = self._retry_delay_s
-        while not self._stopping.is_set():
-            try:
-                handled = await self._follow_once()
-                delay = self._retry_delay_s
-            except Exception as exc:  # a peer is down: retry the same batch later
-                FAILURES.labels(self.name).inc()
-                log.warning("%s: %r; retrying in %.1fs", self.name, exc, delay)
-                await self._sleep(delay)
-                delay = min(delay * 2, 30.0)
-                continue
-            if not handled:
-                await self._sleep(self._idle_wait_s)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if not await self._lead():
+                        await self._sleep(STAND_BY_S)
+                        continue
+                    handled = await self._follow_once()
+                    delay = self._retry_delay_s
+                except Exception as exc:  # a peer or the store is down: retry the same batch later
+                    FAILURES.labels(self.name).inc()
+                    log.warning("%s: %r; retrying in %.1fs", self.name, exc, delay)
+                    await self._sleep(delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+                if not handled:
+                    await self._sleep(self._idle_wait_s)
+        finally:
+            self._lease.release()
+            self._set_leading(False)
+
+    async def _lead(self) -> bool:
+        """Whether this instance follows now: the lease is asked at most every LEASE_CHECK_S.
+        Taking it over, the follower goes on from the position the last holder recorded."""
+        if self.leading and time.monotonic() - self._lease_checked < LEASE_CHECK_S:
+            return True
+        try:
+            held = await asyncio.to_thread(self._lease.hold)
+        except Exception:
+            self._set_leading(False)  # the store is away: its lease may be another's by now
+            raise
+        self._lease_checked = time.monotonic()
+        if held and not self.leading:
+            self.position = await self.stored_position()
+            log.info("%s: following the log from position %d", self.name, self.position)
+        elif self.leading and not held:
+            log.warning("%s: another instance follows the log now; standing by", self.name)
+        self._set_leading(held)
+        return held
+
+    def _set_leading(self, leading: bool) -> None:
+        self.leading = leading
+        LEADING.labels(self.name).set(int(leading))
 
     async def _follow_once(self) -> bool:
         self._wake.clear()  # a wake that comes while this batch is read is kept for the next

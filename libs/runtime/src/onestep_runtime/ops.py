@@ -50,10 +50,12 @@ def consumer_check(consumer: Callable[[], Any]) -> ReadinessCheck:
 
 
 def follower_check(follower: Callable[[], Any]) -> ReadinessCheck:
-    """Ready while the store answers: reads the follower's stored position from it."""
+    """Ready while the store answers: reads the follower's stored position from it, and says
+    whether this instance follows or stands by for another (see leases)."""
 
     async def check() -> tuple[bool, str]:
         position = await follower().stored_position()
-        return True, f"{follower().name} at notification {position}"
+        role = "following" if follower().leading else "standing by for another instance"
+        return True, f"{follower().name} at notification {position}, {role}"
 
     return check

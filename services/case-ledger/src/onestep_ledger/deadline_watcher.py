@@ -1,5 +1,6 @@
 """Fires the cases' timers as the clock passes them: reminders, overdue marks, supplement
-windows and missed promises, a minute at a time (see CaseLedger.sweep)."""
+windows and missed promises, a minute at a time (see CaseLedger.sweep). Of the ledger's
+instances on one store, the one that holds the watcher's lease sweeps (see leases)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge
 
+from onestep_runtime.leases import Lease, lease_for
+
 from .application import CaseLedger
 
 log = logging.getLogger(__name__)
@@ -20,10 +23,11 @@ LAG = Gauge("onestep_ledger_deadline_lag_seconds", "How far the last swept minut
 
 
 class DeadlineWatcher:
-    def __init__(self, app: CaseLedger, *, interval_s: float, on_fired: Callable[[], None]):
+    def __init__(self, app: CaseLedger, *, interval_s: float, on_fired: Callable[[], None], lease: Lease | None = None):
         self._app = app
         self._interval_s = interval_s
         self._on_fired = on_fired
+        self._lease = lease or lease_for(app, "deadline-watcher")
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -36,14 +40,21 @@ class DeadlineWatcher:
         return end, (self._app.clock() - end).total_seconds()
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                made = await asyncio.to_thread(self._app.sweep, self._app.clock())
-                if made:
-                    FIRED.inc(made)
-                    self._on_fired()  # the relay publishes the new case events now
-                LAG.set((await self.position())[1])
-            except Exception as exc:  # the store is down: the same minutes are swept next time
-                log.warning("deadline sweep failed: %r; retrying in %.1fs", exc, self._interval_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval_s)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if await asyncio.to_thread(self._lease.hold):
+                        await self._sweep()
+                except Exception as exc:  # the store is down: the same minutes are swept next time
+                    log.warning("deadline sweep failed: %r; retrying in %.1fs", exc, self._interval_s)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self._interval_s)
+        finally:
+            self._lease.release()
+
+    async def _sweep(self) -> None:
+        made = await asyncio.to_thread(self._app.sweep, self._app.clock())
+        if made:
+            FIRED.inc(made)
+            self._on_fired()  # the relay publishes the new case events now
+        LAG.set((await self.position())[1])

@@ -1,0 +1,70 @@
+"""Instances of a service share a store, and one at a time follows its log under a name (the
+relay, the dispatcher, a view): each event is handed over once, not once per instance. When
+the instance that follows stops, another takes over from the position it recorded. On SQLite
+and on PostgreSQL, each with the store's own lease."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from onestep_gateway.application import DepartmentTasks
+from onestep_runtime.follower import NotificationFollower
+
+from ..scenarios import submitted_envelope
+
+DEPARTMENT = "market-regulation"
+
+
+class Instance:
+    """One instance of a gateway: its application on the shared store, and a relay that
+    remembers what it handed over."""
+
+    def __init__(self, store_env: dict[str, str]):
+        self.app = DepartmentTasks(env=store_env, department=DEPARTMENT)
+        self.handed_over: list[uuid.UUID] = []
+        self.relay = NotificationFollower(self.app, name="relay", handle=self._hand_over, idle_wait_s=0.05)
+        self.running: asyncio.Task | None = None
+
+    async def _hand_over(self, events) -> None:
+        self.handed_over.extend(event.originator_id for event in events)
+
+    def start(self) -> None:
+        self.running = asyncio.create_task(self.relay.run())
+
+    async def stop(self) -> None:
+        self.relay.stop()
+        await self.running
+
+
+def receive(instance: Instance, partition: int, offset: int, count: int) -> list[uuid.UUID]:
+    """`count` new tasks applied by this instance; the ids of the tasks."""
+    envelopes = [submitted_envelope(uuid.uuid4(), [DEPARTMENT]) for _ in range(count)]
+    assert instance.app.apply_batch("applications", partition, envelopes, offset)
+    return [event.originator_id for event in instance.app.recorder.select_notifications(1, 10_000)][-count:]
+
+
+async def eventually(condition, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.05)
+
+
+async def test_two_instances_hand_each_event_over_once_and_the_other_takes_over(store_env):
+    first, second = Instance(store_env), Instance(store_env)
+    first.start()
+    await eventually(lambda: first.relay.leading)
+    second.start()
+    written = receive(first, 0, 0, 5) + receive(second, 1, 0, 5)
+    await eventually(lambda: len(first.handed_over) == 10)
+    await asyncio.sleep(1.5)  # the standby asks for the lease meanwhile, and is refused
+    assert sorted(first.handed_over) == sorted(written) and second.handed_over == []
+    assert not second.relay.leading
+
+    await first.stop()
+    later = receive(second, 1, 1, 5)
+    await eventually(lambda: len(second.handed_over) == 5)
+    assert sorted(second.handed_over) == sorted(later)  # from where the first left off, nothing twice
+    await second.stop()
