@@ -43,3 +43,6 @@ def test_the_benchmark_measures_every_phase(tmp_path):
     assert expected <= set(report["peak_rss_mb"]) and expected <= set(throughput["cpu_ms_per_case"])
     assert len(report["targets"]) == 5 and all(isinstance(row["met"], bool) for row in report["targets"])
     assert "ledger replay" in table(report)
+    kept = {path.relative_to(tmp_path / "system").as_posix() for path in (tmp_path / "system").rglob("*")}
+    assert {"system/ledger.log", "system/intake.log"} <= kept  # the processes' logs stay
+    assert not [path for path in kept if "sqlite" in path or path.startswith(("kafka", "system/materials"))]

@@ -11,10 +11,11 @@ intake's HTTP API with restaurants that three departments approve, and measures:
 - the transport's own ceiling: Kafka's producer and consumer performance tools on the same
   broker with records the size of onestep's, and onestep's throughput as a share of it.
 
-    onestep-bench [--store sqlite|postgres] [--rate 100] [--throughput-s 60] [--out var/bench/x.json]
+    onestep-bench [--store sqlite|postgres] [--rate 100] [--throughput-s 60] [--out var/bench/x.json] [--keep-data]
 
 Results go to a JSON file and a table. A benchmark, not a test: it asserts nothing; the
-targets are printed beside the figures.
+targets are printed beside the figures. What the run stored (a few GB: the broker's log, the
+stores) is removed after it, the processes' logs kept, unless --keep-data.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import signal
 import statistics
 import time
@@ -69,6 +71,7 @@ class Options:
     webhook_batch: int = 100
     settle_s: float = 600.0
     out: Path | None = None
+    keep_data: bool = False  # the broker's log and the stores, a few GB a run
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -229,6 +232,19 @@ class Bench:
         return ceiling.as_dict()
 
 
+def drop_data(home: Path) -> None:
+    """What a run stored (the broker's log, the services' stores, the replayed view) goes; the
+    report and the processes' logs stay."""
+    for directory in (home, home / "system"):
+        for path in list(directory.iterdir()) if directory.is_dir() else ():
+            if path.suffix in (".json", ".log") or path == home / "system":
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
 def run(options: Options, home: Path | None = None) -> dict[str, Any]:
     """`home`: where the system keeps its stores and logs (default var/bench/<time>-<store>)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -252,6 +268,8 @@ def run(options: Options, home: Path | None = None) -> dict[str, Any]:
         report["transport"] = bench.transport(record_bytes)
     finally:
         bench.stop()
+        if not options.keep_data:
+            drop_data(home)
         peaks = bench.watched.peak_rss_mb if bench.watched else {}
         report["peak_rss_mb"] = {name: round(mb, 1) for name, mb in sorted(peaks.items())}
         out.write_text(json.dumps(report, indent=2))
@@ -340,6 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         "--webhook-batch", type=int, default=defaults.webhook_batch, help="events per webhook POST; 0: one, unbatched"
     )
     parser.add_argument("--transport-records", type=int, default=defaults.transport_records)
+    parser.add_argument("--keep-data", action="store_true", help="keep the broker's log and the stores of the run")
     parser.add_argument("--out", type=Path, help="the JSON file (default var/bench/<time>-<store>/bench.json)")
     args = parser.parse_args(argv)
     report = run(Options(**{k.replace("-", "_"): v for k, v in vars(args).items()}))
