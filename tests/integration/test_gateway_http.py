@@ -247,3 +247,39 @@ def test_a_department_without_callbacks_is_polled_for_its_decisions(kafka, store
             assert {envelope.event.decided_by for envelope in published} == {"reference department system"}
             assert {licence.department for envelope in published for licence in envelope.event.licences} == {DEPARTMENT}
             assert decisions_for(kafka, set(first_page)) == []
+
+
+class CountingPolls(HttpAdapter):
+    """The http adapter, counting the status requests it makes."""
+
+    status_requests = 0
+
+    async def poll(self, task_id, department):
+        self.status_requests += 1
+        return await super().poll(task_id, department)
+
+
+def test_of_two_gateway_instances_on_one_store_one_polls_the_department(kafka, store_env):
+    """The department's system is asked about each task by one instance (the one holding the
+    poller's lease), not once by each."""
+    system = department_system(SECRET, delay_s=3600)  # the task stays under review
+    with serving(system) as department_url:
+        settings = HttpSettings(
+            url=f"{department_url}/tasks",
+            secret=SECRET,
+            status_url=f"{department_url}/tasks/{{task_id}}",
+            poll_interval_s=0.1,
+        )
+        adapters = [CountingPolls(settings), CountingPolls(settings)]
+        group = f"gateway-{uuid.uuid4().hex[:6]}"
+        with (
+            running_gateway(kafka, store_env, group, DEPARTMENT, adapter=adapters[0]),
+            running_gateway(kafka, store_env, group, DEPARTMENT, adapter=adapters[1]),
+        ):
+            case_id = str(uuid.uuid4())
+            publish(
+                kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(uuid.UUID(case_id), [DEPARTMENT])]
+            )
+            wait_for(lambda: task_id_for(case_id, DEPARTMENT) in system.state.department.tasks)
+            wait_for(lambda: sum(adapter.status_requests for adapter in adapters) >= 5)
+    assert sorted(adapter.status_requests > 0 for adapter in adapters) == [False, True]

@@ -2,7 +2,8 @@
 handed to it and still open, and records the decisions it finds (they are then published like
 any other). For a department whose system cannot call back this is how decisions arrive; for
 one that calls back it finds the decisions whose callbacks were lost (the gateway was down
-longer than the department kept retrying)."""
+longer than the department kept retrying). Of a gateway's instances on one store, the one that
+holds the poller's lease asks (see leases): the department's system is asked once per task."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
+
+from onestep_runtime.leases import Lease, lease_for
 
 from .adapters.http import HttpAdapter
 from .application import DepartmentTasks
@@ -26,25 +29,36 @@ CONCURRENT = 20  # status requests in flight at once
 
 class Poller:
     def __init__(
-        self, app: DepartmentTasks, adapter: HttpAdapter, desk: DeskProjection, *, on_decided: Callable[[], None]
+        self,
+        app: DepartmentTasks,
+        adapter: HttpAdapter,
+        desk: DeskProjection,
+        *,
+        on_decided: Callable[[], None],
+        lease: Lease | None = None,
     ):
         self._app = app
         self._adapter = adapter
         self._desk = desk
         self._on_decided = on_decided
+        self._lease = lease or lease_for(app, "poller")
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.poll_once()
-            except Exception as exc:  # the department's system is down: ask again next time
-                log.warning("polling %s failed: %r", self._adapter.settings.status_url, exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._adapter.settings.poll_interval_s)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if await asyncio.to_thread(self._lease.hold):
+                        await self.poll_once()
+                except Exception as exc:  # the department's system (or the store) is down: ask again next time
+                    log.warning("polling %s failed: %r", self._adapter.settings.status_url, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self._adapter.settings.poll_interval_s)
+        finally:
+            self._lease.release()
 
     async def poll_once(self) -> int:
         """One walk over every open task, a page at a time; returns how many decisions were
