@@ -78,6 +78,7 @@ def bootstrap(
     gauge_waiting(
         settings.department,
         parked=lambda: desk.count("parked"),
-        backlog=lambda: (app.recorder.max_notification_id() or 0) - dispatch.position,
+        # From the store: whichever instance dispatches (see leases), every instance says the same.
+        backlog=lambda: (app.recorder.max_notification_id() or 0) - (app.recorder.max_tracking_id(DISPATCH_NAME) or 0),
     )
     return Gateway(settings, app, adapter, producer, consumer, dispatch, relay, desk, desk_follower, poller)

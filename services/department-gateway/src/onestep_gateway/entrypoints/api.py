@@ -49,7 +49,7 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
         events the adapter has not taken yet (tasks waiting while it is down)."""
         gateway = app.state.gateway
         last = await asyncio.to_thread(gateway.app.recorder.max_notification_id) or 0
-        behind = last - gateway.dispatch.position
+        behind = last - await gateway.dispatch.stored_position()  # whichever instance dispatches
         parked = await asyncio.to_thread(gateway.desk.count, "parked")
         return True, f"adapter {gateway.adapter.name}; {behind} recorded events not yet handed to it; {parked} parked"
 
