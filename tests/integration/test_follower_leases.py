@@ -6,11 +6,16 @@ and on PostgreSQL, each with the store's own lease."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 import uuid
 
+import psycopg
+
 from onestep_gateway.application import DepartmentTasks
 from onestep_runtime.follower import NotificationFollower
+from onestep_runtime.leases import AdvisoryLease, FileLease
 
 from ..scenarios import submitted_envelope
 
@@ -68,3 +73,56 @@ async def test_two_instances_hand_each_event_over_once_and_the_other_takes_over(
     await eventually(lambda: len(second.handed_over) == 5)
     assert sorted(second.handed_over) == sorted(later)  # from where the first left off, nothing twice
     await second.stop()
+
+
+def test_a_file_lease_ends_with_the_process_that_held_it(tmp_path):
+    """An instance that crashes (killed, not stopped) leaves its lease free for another."""
+    path = str(tmp_path / "ledger.sqlite.relay.lease")
+    holding = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import time; from onestep_runtime.leases import FileLease; assert FileLease({path!r}).hold(); "
+            "print('held', flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holding.stdout.readline().strip() == "held"
+        assert not FileLease(path).hold()
+    finally:
+        holding.kill()
+        holding.wait()
+    assert FileLease(path).hold()
+
+
+def test_an_advisory_lease_whose_session_the_database_ended_goes_to_another_instance(postgres):
+    """A failover or an operator's pg_terminate_backend ends the holder's session: another
+    instance takes the lease, and the first, asking again, finds it is not its own now."""
+    name = f"lease_{uuid.uuid4().hex[:10]}"
+    postgres.create_database(name)
+    env = postgres.eventsourcing_env(name)
+    connect = {
+        "dbname": name,
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"],
+    }
+    first, second = AdvisoryLease(connect, "onestep:relay"), AdvisoryLease(connect, "onestep:relay")
+    assert first.hold() and not second.hold()
+    with psycopg.connect(**connect, autocommit=True) as admin:
+        ended = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ).fetchall()
+    assert ended == [(True,)]
+    deadline = time.monotonic() + 10  # the ended session's backend exits a moment later
+    while not second.hold():
+        assert time.monotonic() < deadline, "the lease was not freed with the session"
+        time.sleep(0.05)
+    assert not first.hold()
+    second.release()
+    assert first.hold()
+    first.release()
