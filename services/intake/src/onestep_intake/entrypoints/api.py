@@ -57,10 +57,11 @@ def create_app(settings: IntakeSettings | None = None, **parts: Any) -> FastAPI:
         ok = await asyncio.to_thread(app.state.intake.blobs.writable)
         return ok, f"material store at {settings.materials_dir}"
 
-    app.include_router(ops_router({"kafka": kafka_check, "material_store": store_check}))
-    app.include_router(items.router, prefix="/v1")
-    app.include_router(materials.router, prefix="/v1")
+    # Routes are matched in order: applications, nearly every request, first.
     app.include_router(applications.router, prefix="/v1")
     app.include_router(case_requests.router, prefix="/v1")
+    app.include_router(items.router, prefix="/v1")
+    app.include_router(materials.router, prefix="/v1")
+    app.include_router(ops_router({"kafka": kafka_check, "material_store": store_check}))
     register_request_components(app)
     return app
