@@ -15,7 +15,7 @@ import psycopg
 
 from onestep_gateway.application import DepartmentTasks
 from onestep_runtime.follower import NotificationFollower
-from onestep_runtime.leases import AdvisoryLease, FileLease
+from onestep_runtime.leases import AdvisoryLease, AdvisorySession, FileLease
 
 from ..scenarios import submitted_envelope
 
@@ -110,7 +110,8 @@ def test_an_advisory_lease_whose_session_the_database_ended_goes_to_another_inst
         "user": env["POSTGRES_USER"],
         "password": env["POSTGRES_PASSWORD"],
     }
-    first, second = AdvisoryLease(connect, "onestep:relay"), AdvisoryLease(connect, "onestep:relay")
+    # Two instances: a session each.
+    first, second = (AdvisoryLease(AdvisorySession(connect), "onestep:relay") for _ in range(2))
     assert first.hold() and not second.hold()
     with psycopg.connect(**connect, autocommit=True) as admin:
         ended = admin.execute(

@@ -7,7 +7,7 @@ lets one instance at a time follow under a name; the others stand by and take ov
 it stops or dies, from the position it recorded.
 
 The lease is the store's own: on SQLite (one machine) a lock on a file beside the database,
-on PostgreSQL a session advisory lock on a connection of its own. Both end with the process
+on PostgreSQL an advisory lock in one session of the process's own for the store. Both end with the process
 that holds them, so a crashed instance's lease is free at once. They are there for economy,
 not for safety: two instances that follow at once for a moment (a PostgreSQL connection
 lost and the lock taken by another before this one notices) hand over a batch twice, and
@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import threading
 from typing import Any, Protocol
 
 import psycopg
@@ -72,44 +73,81 @@ class FileLease:
             self._fd = None
 
 
-class AdvisoryLease:
-    """A PostgreSQL session advisory lock, on a connection kept for it: held until released,
-    or the connection (or the process) ends. Holding it asks the connection it is still there."""
+class AdvisorySession:
+    """The one PostgreSQL session a process holds its advisory leases in, for a store: a
+    connection each would cost the server a backend per follower per instance (four for a
+    gateway). A session that ends ends every lock it held; the next statement opens another."""
 
-    def __init__(self, connect: dict[str, Any], key: str):
+    def __init__(self, connect: dict[str, Any]):
         self._connect = connect
-        self._key = key
         self._connection: psycopg.Connection | None = None
+        self._opened = 0  # sessions opened so far: a lock taken in an earlier one is gone
+        self._lock = threading.Lock()  # leases are asked from threads of their own
+
+    def fetch(self, statement: str, params: list[Any] = ()) -> tuple[Any, int]:
+        """The statement's first value, and the session it ran in."""
+        with self._lock:
+            if self._connection is None:
+                self._connection = psycopg.connect(**self._connect, autocommit=True)
+                self._opened += 1
+            try:
+                row = self._connection.execute(statement, params).fetchone()
+            except psycopg.Error:
+                with contextlib.suppress(psycopg.Error):
+                    self._connection.close()
+                self._connection = None
+                raise
+            return (row[0] if row else None), self._opened
+
+
+class AdvisoryLease:
+    """A PostgreSQL advisory lock in the process's session for the store: held until released,
+    or the session (or the process) ends. Holding it asks the session it is still there."""
+
+    def __init__(self, session: AdvisorySession, key: str):
+        self._session = session
+        self._key = key
+        self._held_in: int | None = None  # the session it was taken in
 
     def hold(self) -> bool:
-        if self._connection is not None:
+        if self._held_in is not None:
             try:
-                self._connection.execute("SELECT 1")
-                return True
+                _, session = self._session.fetch("SELECT 1")
             except psycopg.Error as exc:
-                log.warning("lease %s lost with its connection: %r", self._key, exc)
-                self.release()
-        connection = psycopg.connect(**self._connect, autocommit=True)
-        held = connection.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [self._key]).fetchone()
-        if not (held and held[0]):
-            connection.close()
-            return False
-        self._connection = connection
-        return True
+                log.warning("lease %s lost with its session: %r", self._key, exc)
+                session = None
+            if session == self._held_in:
+                return True
+            self._held_in = None
+        taken, session = self._session.fetch("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [self._key])
+        self._held_in = session if taken else None
+        return bool(taken)
 
     def release(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._connection.close()  # the session's advisory locks end with it
-            self._connection = None
+        if self._held_in is not None:
+            with contextlib.suppress(psycopg.Error):  # a session that ended took the lock with it
+                self._session.fetch("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [self._key])
+            self._held_in = None
 
 
 def lease_for(app: Application, name: str) -> Lease:
     """The lease on following `app`'s log under `name`, in the store the application uses."""
     datastore = getattr(app.recorder, "datastore", None)
     if isinstance(datastore, PostgresDatastore):
-        connect = {key: value for key, value in datastore.pool.kwargs.items() if key != "row_factory"}
-        return AdvisoryLease(connect, f"onestep:{datastore.schema}:{app.name}:{name}")
+        return AdvisoryLease(_session_of(app, datastore), f"onestep:{datastore.schema}:{app.name}:{name}")
     if isinstance(datastore, SQLiteDatastore) and not datastore.pool.is_sqlite_memory_mode:
         return FileLease(f"{datastore.pool.db_name}.{app.name}.{name}.lease")
     return SoleLease()
+
+
+def _session_of(app: Application, datastore: PostgresDatastore) -> AdvisorySession:
+    """The one shared by the application's leases."""
+    with _SESSIONS_LOCK:
+        session = getattr(app, "_onestep_lease_session", None)
+        if session is None:
+            connect = {key: value for key, value in datastore.pool.kwargs.items() if key != "row_factory"}
+            session = app._onestep_lease_session = AdvisorySession(connect)  # type: ignore[attr-defined]
+        return session
+
+
+_SESSIONS_LOCK = threading.Lock()
