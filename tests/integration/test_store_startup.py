@@ -23,22 +23,29 @@ BOTH_LOOKED = threading.Barrier(2, timeout=30)
 
 
 class _MakesTablesWithAnother:
-    """A recorder that makes the tables only once another instance has looked for them too."""
+    """A recorder that starts looking for the tables with another instance, and makes them
+    only once the other is about to make them too (on PostgreSQL the composite type is
+    made between the two, in a transaction of its own: a collision there is a second one)."""
+
+    def create_table(self):
+        _with_the_other(self, "looking")
+        super().create_table()
 
     def _create_table(self, c):
-        _with_the_other(self)
+        _with_the_other(self, "making")
         super()._create_table(c)
 
 
 class DeskTablesWithAnother(DeskTables):
     def create_table(self):
-        _with_the_other(self)
+        _with_the_other(self, "making")
         super().create_table()
 
 
-def _with_the_other(recorder) -> None:
-    if not getattr(recorder, "waited", False):  # only at the first try
-        recorder.waited = True
+def _with_the_other(recorder, step: str) -> None:
+    waited = recorder.__dict__.setdefault("waited", set())
+    if step not in waited:  # only at the first try
+        waited.add(step)
         BOTH_LOOKED.wait()
 
 

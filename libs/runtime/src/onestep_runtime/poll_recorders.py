@@ -15,7 +15,8 @@ one index entry per aggregate however many events it has.
 Instances that start at once on a fresh store (a service scaled out, replicas after a deploy)
 each find no tables and make them. The library then records which kind of tracking table
 it made, and only the first instance's record is taken (on PostgreSQL, the second's CREATE
-TABLE may already collide in the catalogue): the others look again and find the tables made.
+TYPE or CREATE TABLE may already collide in the catalogue): the others look again, each time
+finding more of the tables made.
 """
 
 from __future__ import annotations
@@ -32,13 +33,20 @@ from psycopg.sql import SQL, Identifier
 
 
 class TablesMadeOnce:
-    """A recorder whose tables another instance may be making at the same moment."""
+    """A recorder whose tables another instance may be making at the same moment.
+
+    Each collision means the other instance committed a step (on PostgreSQL the composite
+    type is made in a transaction of its own, before the tables), so a few looks suffice."""
+
+    LOOKS = 4
 
     def create_table(self) -> None:
-        try:
-            super().create_table()
-        except IntegrityError:  # another instance made them at the same moment
-            super().create_table()
+        for look in range(1, self.LOOKS + 1):
+            try:
+                return super().create_table()
+            except IntegrityError:  # another instance made some of them at the same moment
+                if look == self.LOOKS:
+                    raise
 
 
 class SQLitePollRecorder(TablesMadeOnce, SQLiteProcessRecorder):
