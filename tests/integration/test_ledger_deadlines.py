@@ -19,13 +19,15 @@ from .ledger_client import AUTH, case, running_ledger, wait_for
 
 
 class MovableClock:
-    """The time the ledger fires its timers by: the real time, moved forward by the test."""
+    """The time the ledger fires its timers by: the test's start, moved forward only by the
+    test (with the real time, a minute's timers could fire before the test moves it)."""
 
     def __init__(self) -> None:
+        self.started = datetime.now(UTC)
         self.ahead = timedelta()
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.ahead
+        return self.started + self.ahead
 
 
 def published_types(kafka, case_id) -> list[str]:
