@@ -17,11 +17,11 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.persistence import IntegrityError, Recording, Tracking, TrackingRecorder
 from prometheus_client import Counter, Gauge
 
 from .leases import Lease, lease_for
@@ -43,9 +43,11 @@ LEADING = Gauge(
 class DecodedLog:
     """An application's log read back as domain events, shared by its followers (a relay, a
     dispatcher, views): each stored event is decrypted and decoded once, not once per
-    follower. Domain events are immutable, so sharing them is safe."""
+    follower, and what this process recorded itself is not read back at all: the events just
+    recorded are remembered with their notification ids. Domain events are immutable, and
+    nothing changes the values they carry, so sharing them is safe."""
 
-    def __init__(self, app: Application, keep: int = 2_000):
+    def __init__(self, app: Application, keep: int = 5_000):
         self._app = app
         self._keep = keep
         self._decoded: OrderedDict[int, Any] = OrderedDict()
@@ -61,6 +63,19 @@ class DecodedLog:
                 app._onestep_decoded_log = log  # type: ignore[attr-defined]
             return log
 
+    @staticmethod
+    def remember(app: Application, recordings: list[Recording]) -> None:
+        """Keeps the events the application just recorded for its followers, if it has any."""
+        log = getattr(app, "_onestep_decoded_log", None)
+        if log is not None and recordings:
+            log._keep_all((recording.notification.id, recording.domain_event) for recording in recordings)
+
+    def _keep_all(self, events: Iterable[tuple[int, Any]]) -> None:
+        with self._lock:
+            self._decoded.update(events)
+            while len(self._decoded) > self._keep:
+                self._decoded.popitem(last=False)
+
     def read(self, start: int, limit: int) -> tuple[list[Any], int | None]:
         """Up to `limit` events from notification id `start`, and the id of the last."""
         notifications = self._app.recorder.select_notifications(start, limit)
@@ -70,10 +85,7 @@ class DecodedLog:
                 event = self._decoded.get(notification.id)
             if event is None:
                 event = self._app.mapper.to_domain_event(notification)
-                with self._lock:
-                    self._decoded[notification.id] = event
-                    while len(self._decoded) > self._keep:
-                        self._decoded.popitem(last=False)
+                self._keep_all(((notification.id, event),))
             events.append(event)
         return events, notifications[-1].id if notifications else None
 

@@ -17,13 +17,14 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent, Repository
 from eventsourcing.domain import BaseAggregate, CanMutateProtocol
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import Environment, EnvType, strtobool
 
 from onestep_contracts import Envelope
 
 from .consumer import ConcurrentWrite, position_name
+from .follower import DecodedLog
 from .poll_recorders import POLL_RECORDERS
 
 # Store settings every onestep service starts from; the environment overrides each.
@@ -209,6 +210,13 @@ class BatchProjection(EventSourcedProjection[UUID]):
         self._take_snapshots(processing)
         self._notify(recordings)
         return []
+
+    def _record(self, processing: ProcessingEvent) -> list[Recording]:
+        """Records as the library does (a poll's batch, or a command's `save`), and hands what
+        was recorded to this process's followers, which need not read it back."""
+        recordings = super()._record(processing)
+        DecodedLog.remember(self, recordings)
+        return recordings
 
     def _keep(self, aggregates: Iterable[Any]) -> None:
         if not self.WORKING_SET:

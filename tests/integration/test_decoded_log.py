@@ -1,0 +1,46 @@
+"""A service's followers (its relay, its dispatcher, its views) read its log as domain events.
+What this process recorded is handed to them as recorded, without reading it back from the
+store; what another instance recorded in the same store is read and decoded. Either way a
+follower gets what the store holds."""
+
+from __future__ import annotations
+
+import uuid
+
+from onestep_gateway.application import DepartmentTasks
+from onestep_runtime.follower import DecodedLog
+
+from ..scenarios import submitted_envelope
+
+DEPARTMENT = "market-regulation"
+
+
+class RemembersWhatItRecorded(DepartmentTasks):
+    """A gateway instance that keeps the events it recorded, to compare with what its log reads."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.recorded = []
+
+    def _record(self, processing):
+        recordings = super()._record(processing)
+        self.recorded.extend(recording.domain_event for recording in recordings)
+        return recordings
+
+
+def test_a_follower_gets_what_this_process_recorded_as_recorded_and_another_instances_events_decoded(store_env):
+    this = RemembersWhatItRecorded(env=store_env, department=DEPARTMENT)
+    other = RemembersWhatItRecorded(env=store_env, department=DEPARTMENT)
+    log = DecodedLog.of(this)
+    assert this.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 0)
+    assert other.apply_batch("applications", 1, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 0)
+    assert this.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 1)
+
+    events, last = log.read(1, 100)
+
+    stored = this.recorder.select_notifications(1, 100)
+    assert last == stored[-1].id and len(events) == len(stored) == 3  # a task received by each batch
+    assert events == [this.mapper.to_domain_event(notification) for notification in stored]
+    handed_as_recorded = {id(event) for event in this.recorded}
+    assert [id(event) in handed_as_recorded for event in events] == [True, False, True]
+    assert not {id(event) for event in other.recorded} & {id(event) for event in events}
