@@ -40,6 +40,7 @@ class RulesAdapter:
     def __init__(self, config: RulesConfig):
         self._config = config
         self._rules = [(Condition(rule.when), rule) for rule in config.rules]
+        self._conditions = [condition for condition, _ in self._rules]
 
     @classmethod
     def from_config(cls, path: Path) -> RulesAdapter:
@@ -50,7 +51,7 @@ class RulesAdapter:
 
     def decide_at_once(self, task: Task) -> Decision:
         """Rules need nothing but the task: the gateway decides it as it records it."""
-        facts = Facts(task.form, materials=[material.code for material in task.materials])
+        facts = Facts(task.form, read_by=self._conditions, materials=[material.code for material in task.materials])
         for condition, rule in self._rules:
             if condition.holds(facts):
                 return Decision(outcome=rule.outcome, reason=rule.reason, missing=rule.missing, decided_by="rules")

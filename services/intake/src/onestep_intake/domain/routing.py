@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from onestep_contracts import RouteStep
 from onestep_contracts.catalogue import DepartmentPart, Item
-from onestep_contracts.expressions import Facts
+from onestep_contracts.expressions import Condition, Facts
 
 
 class Calendar(Protocol):
@@ -19,7 +19,7 @@ class Calendar(Protocol):
 
 def route_application(item: Item, form: dict[str, Any], submitted_at: datetime, calendar: Calendar) -> list[RouteStep]:
     """The departments this application needs, each with its approvals, prerequisites and due time."""
-    facts = Facts(form)
+    facts = Facts(form, read_by=[Condition(part.condition) for part in item.departments if part.condition])
     parts = [part for part in item.departments if part.applies_to(facts)]
     granted_by = {approval.code: part for part in parts for approval in part.approvals}
     return [
