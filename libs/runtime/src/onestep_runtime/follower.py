@@ -146,14 +146,14 @@ class NotificationFollower:
             while not self._stopping.is_set():
                 try:
                     if not await self._lead():
-                        await self._sleep(STAND_BY_S)
+                        await self._pause(STAND_BY_S)
                         continue
                     handled = await self._follow_once()
                     delay = self._retry_delay_s
                 except Exception as exc:  # a peer or the store is down: retry the same batch later
                     FAILURES.labels(self.name).inc()
                     log.warning("%s: %r; retrying in %.1fs", self.name, exc, delay)
-                    await self._sleep(delay)
+                    await self._pause(delay)
                     delay = min(delay * 2, 30.0)
                     continue
                 if not handled:
@@ -206,8 +206,15 @@ class NotificationFollower:
         await asyncio.to_thread(self._app.recorder.insert_events, [], tracking=Tracking(self.name, last))
 
     async def _sleep(self, seconds: float) -> None:
+        """Waits for new events to be stored, or `seconds`."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        """Waits `seconds` whatever is stored meanwhile (standing by, backing off): a wake,
+        which comes with every poll of the service's consumer, must not cut the wait short."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
 
 class ViewFollower(NotificationFollower):

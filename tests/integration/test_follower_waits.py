@@ -1,0 +1,98 @@
+"""A follower is woken whenever its service stores something (each poll of its consumer).
+That wake is for an instance following the log; one standing by for another instance's lease,
+or backing off from a failing peer, keeps to its own time: woken at every poll, a standing-by
+ledger used to ask for its lease in a loop (the second of two ledgers spent 4 ms of CPU a case
+on it), and a failing relay retried at every poll instead of backing off."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+
+from onestep_gateway.application import DepartmentTasks
+from onestep_runtime import follower as follower_module
+from onestep_runtime.follower import NotificationFollower
+from onestep_runtime.leases import Lease, lease_for
+
+from ..scenarios import submitted_envelope
+
+DEPARTMENT = "market-regulation"
+WAKES = 50
+
+
+class CountingLease(Lease):
+    """The store's own lease, counting how often it is asked for."""
+
+    def __init__(self, lease: Lease):
+        self._lease = lease
+        self.asked = 0
+
+    def hold(self) -> bool:
+        self.asked += 1
+        return self._lease.hold()
+
+    def release(self) -> None:
+        self._lease.release()
+
+
+async def eventually(condition, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        await asyncio.sleep(0.02)
+
+
+async def wake_often(follower: NotificationFollower) -> None:
+    for _ in range(WAKES):
+        follower.wake()
+        await asyncio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def running(follower: NotificationFollower):
+    task = asyncio.create_task(follower.run())
+    try:
+        yield
+    finally:
+        follower.stop()
+        await asyncio.wait_for(task, timeout=10)  # a stop ends any wait at once
+
+
+async def handed_over(events) -> None:
+    pass
+
+
+async def test_an_instance_standing_by_asks_for_the_lease_on_its_own_time_not_at_every_wake(store_env, monkeypatch):
+    monkeypatch.setattr(follower_module, "STAND_BY_S", 60.0)
+    leading_app, standing_by_app = (DepartmentTasks(env=store_env, department=DEPARTMENT) for _ in range(2))
+    leading = NotificationFollower(leading_app, name="relay", handle=handed_over, idle_wait_s=0.05)
+    lease = CountingLease(lease_for(standing_by_app, "relay"))
+    standing_by = NotificationFollower(standing_by_app, name="relay", handle=handed_over, lease=lease)
+    async with running(leading):
+        await eventually(lambda: leading.leading)
+        async with running(standing_by):
+            await eventually(lambda: lease.asked)
+
+            await wake_often(standing_by)
+
+            assert (lease.asked, standing_by.leading) == (1, False)
+
+
+async def test_a_follower_whose_peer_fails_backs_off_however_often_it_is_woken(store_env):
+    app = DepartmentTasks(env=store_env, department=DEPARTMENT)
+    assert app.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 0)
+    attempts = []
+
+    async def broker_away(events) -> None:
+        attempts.append(len(events))
+        raise ConnectionError("the broker is away")
+
+    relay = NotificationFollower(app, name="relay", handle=broker_away, retry_delay_s=60.0)
+    async with running(relay):
+        await eventually(lambda: attempts)
+
+        await wake_often(relay)
+
+        assert attempts == [1]
