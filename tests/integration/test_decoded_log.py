@@ -10,7 +10,7 @@ import uuid
 from onestep_gateway.application import DepartmentTasks
 from onestep_runtime.follower import DecodedLog
 
-from ..scenarios import submitted_envelope
+from ..scenarios import accepted_envelope, decided_envelope, submitted_envelope
 
 DEPARTMENT = "market-regulation"
 
@@ -44,3 +44,34 @@ def test_a_follower_gets_what_this_process_recorded_as_recorded_and_another_inst
     handed_as_recorded = {id(event) for event in this.recorded}
     assert [id(event) in handed_as_recorded for event in events] == [True, False, True]
     assert not {id(event) for event in other.recorded} & {id(event) for event in events}
+
+
+def test_what_a_case_keeps_of_its_events_is_not_changed_in_place_by_what_comes_after(store_env):
+    """The followers get the events a case recorded as objects the case may still hold (its
+    application, a held decision, licences): a case that changed one in place later would have
+    it published changed. Every event handed over still equals what the store holds once the
+    case has been through a decision held before its application, a gateway's acceptance,
+    decisions with licences and its approval."""
+    from onestep_contracts.calendar import WorkingCalendar
+    from onestep_ledger.application import CaseLedger
+    from onestep_ledger.domain.case_rules import Timing
+
+    ledger = CaseLedger(env=store_env, timing=Timing(WorkingCalendar()))
+    log = DecodedLog.of(ledger)
+    case_id, departments = uuid.uuid4(), ["market-regulation", "fire-rescue"]
+    steps = [
+        ("decisions", [decided_envelope(case_id, "market-regulation")]),  # before its application
+        ("applications", [submitted_envelope(case_id, departments)]),
+        ("decisions", [accepted_envelope(case_id, "fire-rescue")]),
+        ("decisions", [decided_envelope(case_id, "fire-rescue")]),
+    ]
+    offsets = {"applications": -1, "decisions": -1}
+    for topic, envelopes in steps:
+        offsets[topic] += 1
+        assert ledger.apply_batch(topic, 0, envelopes, offsets[topic])
+
+    handed, _ = log.read(1, 1_000)
+
+    stored = ledger.recorder.select_notifications(1, 1_000)
+    assert [type(event).__name__ for event in handed][-1] == "Approved"
+    assert handed == [ledger.mapper.to_domain_event(notification) for notification in stored]

@@ -47,7 +47,7 @@ class DecodedLog:
     recorded are remembered with their notification ids. Domain events are immutable, and
     nothing changes the values they carry, so sharing them is safe."""
 
-    def __init__(self, app: Application, keep: int = 5_000):
+    def __init__(self, app: Application, keep: int = 2_000):
         self._app = app
         self._keep = keep
         self._decoded: OrderedDict[int, Any] = OrderedDict()
