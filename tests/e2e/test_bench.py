@@ -29,6 +29,12 @@ def test_the_benchmark_measures_every_phase(tmp_path):
     )
     assert json.loads(out.read_text())["store"] == "sqlite"
     assert report["latency"]["not_final"] == 0 and report["latency"]["submit_to_final_ms"]["cases"] == 60
+    hops = report["latency"]["hops_ms"]
+    assert [hop["cases"] for hop in hops.values()] == [60] * 4
+    # the hops from due to application, from application to last decision and on to final make up each case's time
+    (intake_hop, _opened, departments_hop, final_hop) = (hop["mean"] for hop in hops.values())
+    total = report["latency"]["submit_to_final_ms"]["mean"]
+    assert intake_hop + departments_hop + final_hop == pytest.approx(total, abs=0.3)
     throughput = report["throughput"]
     assert throughput["not_final"] == 0 and throughput["final"] == throughput["accepted"] > 0
     warm_up, steady = 50 * 4, 20 * 3  # the benchmark's warm-up, then the latency phase
@@ -42,7 +48,7 @@ def test_the_benchmark_measures_every_phase(tmp_path):
     expected = {"intake", "ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "kafka", "bench"}
     assert expected <= set(report["peak_rss_mb"]) and expected <= set(throughput["cpu_ms_per_case"])
     assert len(report["targets"]) == 5 and all(isinstance(row["met"], bool) for row in report["targets"])
-    assert "ledger replay" in table(report)
+    assert "ledger replay" in table(report) and "ledger: last decision → final" in table(report)
     kept = {path.relative_to(tmp_path / "system").as_posix() for path in (tmp_path / "system").rglob("*")}
     assert {"system/ledger.log", "system/intake.log"} <= kept  # the processes' logs stay
     assert not [path for path in kept if "sqlite" in path or path.startswith(("kafka", "system/materials"))]

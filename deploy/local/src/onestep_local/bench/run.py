@@ -27,7 +27,6 @@ import os
 import platform
 import shutil
 import signal
-import statistics
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -40,7 +39,9 @@ from ..postgres import PostgresCluster
 from ..stack import WEBHOOK_SECRET, Service, System
 from . import replay, transport
 from .finals import Finals
+from .hops import hops_ms
 from .load import Portal, Submitted
+from .percentiles import summary_ms
 from .processes import Watched, cpu_per_case
 
 CONSUMERS = ("ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "webhook")
@@ -74,21 +75,8 @@ class Options:
     keep_data: bool = False  # the broker's log and the stores, a few GB a run
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
 def latency_ms(submitted: Submitted, finals: Finals) -> dict[str, float]:
-    spans = [1000 * (finals.at[c] - at) for c, at in submitted.at.items() if c in finals.at]
-    return {
-        "cases": len(spans),
-        "p50": round(percentile(spans, 0.50), 1),
-        "p95": round(percentile(spans, 0.95), 1),
-        "p99": round(percentile(spans, 0.99), 1),
-        "max": round(max(spans, default=float("nan")), 1),
-        "mean": round(statistics.fmean(spans), 1) if spans else float("nan"),
-    }
+    return summary_ms([1000 * (finals.at[c] - at) for c, at in submitted.at.items() if c in finals.at])
 
 
 class Bench:
@@ -161,6 +149,7 @@ class Bench:
                 "late_starts": steady.behind,
                 "not_final": len(missing),
                 "submit_to_final_ms": latency_ms(steady, finals),
+                "hops_ms": await hops_ms(self.broker.bootstrap_servers, steady, finals),
             }
 
             cpu_before = self.watched.cpu()
@@ -324,7 +313,8 @@ def table(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"latency at {lat['offered_per_s']}/s for {lat['seconds']} s: p50 {ms['p50']} ms, p95 {ms['p95']} ms,"
-        f" p99 {ms['p99']} ms ({ms['cases']} cases, {lat['late_starts']} late starts)",
+        f" p99 {ms['p99']} ms ({ms['cases']} cases, {lat['late_starts']} late starts); by hop, p50 / p99 ms:",
+        *(f"  {hop:<42} {span['p50']:>8} / {span['p99']}" for hop, span in lat.get("hops_ms", {}).items()),
         f"throughput: {thr['final']} cases final in {thr['first_submit_to_last_final_s']} s"
         f" = {thr['cases_per_s']}/s (intake took {thr['accepted_per_s']}/s from {thr['portals']} portals)",
         f"intake alone: {alone['accepted_per_s']}/s; the backlog worked off at {alone['backlog_worked_off_per_s']}/s",
