@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import cel
 
@@ -26,13 +26,20 @@ class _EvaluationFailed(ContractError):
     """The expression met a value it cannot handle (a missing field, a type mismatch)."""
 
 
+class _Compiled(NamedTuple):
+    program: Any
+    variables: frozenset[str]  # the names it reads (`form`, `materials`)
+    form_fields: frozenset[str] | None  # the form's fields it reads; None: it may read any
+
+
 @functools.lru_cache(maxsize=4096)
-def _compiled(source: str) -> Any:
-    # Catalogue conditions are few and reused: each is parsed once.
+def _compiled(source: str) -> _Compiled:
+    # Catalogue conditions are few and reused: each is parsed and read once.
     try:
-        return cel.compile(source)
+        program = cel.compile(source)
     except Exception as exc:  # a syntax error is a ValueError with the position marked
         raise ContractError(f"invalid condition {source!r}: {exc}") from exc
+    return _Compiled(program, frozenset(program.variables()), _form_fields(source))
 
 
 # `form.name` not followed by a call (`form.all(...)` is a macro over the whole form).
@@ -40,7 +47,6 @@ _FORM_FIELD = re.compile(r"\bform\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")
 _FORM = re.compile(r"\bform\b")
 
 
-@functools.lru_cache(maxsize=4096)
 def _form_fields(source: str) -> frozenset[str] | None:
     """The form's fields the expression reads, or None when it may read any (it names the form
     in another way: `form["x"]`, `size(form)`, a macro, the word in a string)."""
@@ -76,9 +82,7 @@ class Condition:
 
     def __init__(self, source: str):
         self.source = source
-        self._program = _compiled(source)
-        self.variables = frozenset(self._program.variables())
-        self.form_fields = _form_fields(source)
+        self._program, self.variables, self.form_fields = _compiled(source)
 
     def holds(self, form: dict[str, Any] | Facts, **context: Any) -> bool:
         """True when the expression holds; a missing form field makes it false."""
