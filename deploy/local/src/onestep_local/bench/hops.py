@@ -41,7 +41,7 @@ async def hops_ms(bootstrap_servers: str, submitted: Submitted, finals: Finals) 
         "ledger: last decision → final": [],
     }
     for case_id, due in submitted.at.items():
-        if case_id not in finals.at or not {case_id} <= submitted_at.keys() & opened_at.keys() & decided_at.keys():
+        if not all(case_id in at for at in (finals.at, submitted_at, opened_at, decided_at)):
             continue
         published, last_decided = min(submitted_at[case_id]), max(decided_at[case_id])
         for hop, span in zip(
