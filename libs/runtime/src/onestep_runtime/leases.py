@@ -16,11 +16,13 @@ receivers drop repeats by event id, as after any restart.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import logging
 import os
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import psycopg
@@ -128,6 +130,29 @@ class AdvisoryLease:
             with contextlib.suppress(psycopg.Error):  # a session that ended took the lock with it
                 self._session.fetch("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [self._key])
             self._held_in = None
+
+
+async def while_held(
+    lease: Lease,
+    work: Callable[[], Awaitable[Any]],
+    *,
+    every_s: float,
+    stopping: asyncio.Event,
+    failed: Callable[[Exception], None],
+) -> None:
+    """Does `work` every `every_s` while this instance holds the lease, until `stopping` is set,
+    and then lets the lease go. A failure (the store, a peer) is reported and tried next time."""
+    try:
+        while not stopping.is_set():
+            try:
+                if await asyncio.to_thread(lease.hold):
+                    await work()
+            except Exception as exc:
+                failed(exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=every_s)
+    finally:
+        lease.release()
 
 
 def lease_for(app: Application, name: str) -> Lease:

@@ -5,14 +5,13 @@ instances on one store, the one that holds the watcher's lease sweeps (see lease
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge
 
-from onestep_runtime.leases import Lease, lease_for
+from onestep_runtime.leases import Lease, lease_for, while_held
 
 from .application import CaseLedger
 
@@ -40,17 +39,12 @@ class DeadlineWatcher:
         return end, (self._app.clock() - end).total_seconds()
 
     async def run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                try:
-                    if await asyncio.to_thread(self._lease.hold):
-                        await self._sweep()
-                except Exception as exc:  # the store is down: the same minutes are swept next time
-                    log.warning("deadline sweep failed: %r; retrying in %.1fs", exc, self._interval_s)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=self._interval_s)
-        finally:
-            self._lease.release()
+        await while_held(
+            self._lease, self._sweep, every_s=self._interval_s, stopping=self._stopping, failed=self._failed
+        )
+
+    def _failed(self, exc: Exception) -> None:  # the store is down: the same minutes are swept next time
+        log.warning("deadline sweep failed: %r; retrying in %.1fs", exc, self._interval_s)
 
     async def _sweep(self) -> None:
         made = await asyncio.to_thread(self._app.sweep, self._app.clock())

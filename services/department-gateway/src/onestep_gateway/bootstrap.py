@@ -25,6 +25,12 @@ from .settings import GatewaySettings
 DISPATCH_NAME = "dispatch"
 
 
+def dispatch_backlog(app: DepartmentTasks) -> int:
+    """Recorded events not yet handed to the adapter, read from the store: whichever instance
+    dispatches (see leases), every instance says the same."""
+    return (app.recorder.max_notification_id() or 0) - (app.recorder.max_tracking_id(DISPATCH_NAME) or 0)
+
+
 @dataclass
 class Gateway:
     settings: GatewaySettings
@@ -78,7 +84,6 @@ def bootstrap(
     gauge_waiting(
         settings.department,
         parked=lambda: desk.count("parked"),
-        # From the store: whichever instance dispatches (see leases), every instance says the same.
-        backlog=lambda: (app.recorder.max_notification_id() or 0) - (app.recorder.max_tracking_id(DISPATCH_NAME) or 0),
+        backlog=lambda: dispatch_backlog(app),
     )
     return Gateway(settings, app, adapter, producer, consumer, dispatch, relay, desk, desk_follower, poller)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from onestep_runtime.leases import Lease, lease_for
+from onestep_runtime.leases import Lease, lease_for, while_held
 
 from .adapters.http import HttpAdapter
 from .application import DepartmentTasks
@@ -48,17 +48,11 @@ class Poller:
         self._stopping.set()
 
     async def run(self) -> None:
-        try:
-            while not self._stopping.is_set():
-                try:
-                    if await asyncio.to_thread(self._lease.hold):
-                        await self.poll_once()
-                except Exception as exc:  # the department's system (or the store) is down: ask again next time
-                    log.warning("polling %s failed: %r", self._adapter.settings.status_url, exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=self._adapter.settings.poll_interval_s)
-        finally:
-            self._lease.release()
+        every_s = self._adapter.settings.poll_interval_s
+        await while_held(self._lease, self.poll_once, every_s=every_s, stopping=self._stopping, failed=self._failed)
+
+    def _failed(self, exc: Exception) -> None:  # the department's system (or the store) is down: ask again next time
+        log.warning("polling %s failed: %r", self._adapter.settings.status_url, exc)
 
     async def poll_once(self) -> int:
         """One walk over every open task, a page at a time; returns how many decisions were

@@ -15,7 +15,7 @@ from onestep_runtime.ops import consumer_check, follower_check, ops_router
 from onestep_runtime.portal_auth import key_authenticator
 from onestep_runtime.problems import install_problem_handlers
 
-from ..bootstrap import bootstrap
+from ..bootstrap import bootstrap, dispatch_backlog
 from ..settings import GatewaySettings
 from .routes import callbacks, desk, parked
 
@@ -48,8 +48,7 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
         """Ready whatever the department's system does; the detail tells how many recorded
         events the adapter has not taken yet (tasks waiting while it is down)."""
         gateway = app.state.gateway
-        last = await asyncio.to_thread(gateway.app.recorder.max_notification_id) or 0
-        behind = last - await gateway.dispatch.stored_position()  # whichever instance dispatches
+        behind = await asyncio.to_thread(dispatch_backlog, gateway.app)
         parked = await asyncio.to_thread(gateway.desk.count, "parked")
         return True, f"adapter {gateway.adapter.name}; {behind} recorded events not yet handed to it; {parked} parked"
 
