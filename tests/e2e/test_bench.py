@@ -47,6 +47,9 @@ def test_the_benchmark_measures_every_phase(tmp_path):
     assert report["transport"]["records"] == 5000 and report["transport"]["produced_per_s"] > 0
     expected = {"intake", "ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "kafka", "bench"}
     assert expected <= set(report["peak_rss_mb"]) and expected <= set(throughput["cpu_ms_per_case"])
+    # intake runs in two workers under a supervisor: their CPU is counted, not only the supervisor's
+    assert report["options"]["intake_workers"] == 2
+    assert throughput["cpu_ms_per_case"]["intake"] > throughput["cpu_ms_per_case"]["market-regulation"] / 4
     assert len(report["targets"]) == 5 and all(isinstance(row["met"], bool) for row in report["targets"])
     assert "ledger replay" in table(report) and "ledger: last decision → final" in table(report)
     kept = {path.relative_to(tmp_path / "system").as_posix() for path in (tmp_path / "system").rglob("*")}

@@ -27,9 +27,10 @@ def kafka(tmp_path_factory):
 @pytest.fixture
 def system(kafka, postgres, tmp_path, webhook, request):  # noqa: F811 (the webhook fixture)
     """The system of the e2e tests (intake, ledger, notify, three rules gateways), with the
-    ledger's and the gateways' records on PostgreSQL; a test marked `own_system(...)` has that
-    department review in the reference department system (`system["department-system"]`)."""
-    running = System(kafka, tmp_path / "system", webhook_url=webhook.url, run_id=uuid.uuid4().hex[:8])
+    ledger's and the gateways' records on PostgreSQL and intake in two worker processes; a test
+    marked `own_system(...)` has that department review in the reference department system
+    (`system["department-system"]`)."""
+    running = System(kafka, tmp_path / "system", webhook_url=webhook.url, run_id=uuid.uuid4().hex[:8], intake_workers=2)
     running.on_postgres(postgres, *ON_POSTGRES)
     if own_system := request.node.get_closest_marker("own_system"):
         running.through_own_system(*own_system.args, **own_system.kwargs)

@@ -42,6 +42,7 @@ class Service:
             env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # a group of its own: a crash takes its workers too (kill)
         )
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
@@ -70,14 +71,14 @@ class Service:
             # uvicorn, once shut down gracefully, ends by the same signal so its parent sees why
             return self.process.wait(grace_s) in (0, -signal.SIGTERM)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.kill()
             return False
 
     def kill(self) -> None:
-        """SIGKILL: the process dies mid-work, as in a crash."""
+        """SIGKILL to the process and any workers it runs: they die mid-work, as in a crash (of
+        a container, whose processes all end with it)."""
         if self.process and self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
 
@@ -91,6 +92,7 @@ class System:
         run_id: str,
         webhook_batch: int = 0,
         departments: tuple[str, ...] = DEPARTMENTS,
+        intake_workers: int = 1,
     ):
         home.mkdir(parents=True, exist_ok=True)
         self.home = home
@@ -106,6 +108,7 @@ class System:
                     "INTAKE_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
                     "INTAKE_PORTAL_KEYS": keys,
                     "INTAKE_MATERIALS_DIR": str(home / "materials"),
+                    "INTAKE_WORKERS": str(intake_workers),
                 },
                 home,
             ),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from .logs import MULTIPROC_DIR
 
 # Each check answers (ok, detail): e.g. ("kafka", lambda: (consumer.running, "consuming")).
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, str]]]
@@ -34,9 +38,19 @@ def ops_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics")
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(_exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def _exposition() -> bytes:
+    """This process's metrics; those of every worker when the service runs several (see
+    `logs.serve_workers`)."""
+    if not os.environ.get(MULTIPROC_DIR):
+        return generate_latest()
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    return generate_latest(registry)
 
 
 def consumer_check(consumer: Callable[[], Any]) -> ReadinessCheck:

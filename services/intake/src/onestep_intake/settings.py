@@ -18,3 +18,6 @@ class IntakeSettings(BaseSettings):
     max_material_bytes: int = 20 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8081
+    # intake keeps no state between requests (a case's id comes from its portal and key), so
+    # its processes can share one socket; one process takes one core at most.
+    workers: int = Field(default=1, ge=1, description="processes answering on the port")

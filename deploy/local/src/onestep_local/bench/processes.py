@@ -18,20 +18,33 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / TICKS
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU of a server that forks a process per connection (PostgreSQL): its own, its ended
-    children's (which it waited for), and that of the children alive now."""
-    total = cpu_seconds(pid)
+def children(pid: int) -> list[int]:
+    """The processes alive now whose parent is `pid`."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if parent == pid:
+            found.append(int(entry))
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process with children: its own, its ended children's (which it waited for), and
+    that of the children alive now (PostgreSQL's per-connection processes, intake's workers)."""
+    total = cpu_seconds(pid)
+    for child in children(pid):
+        try:
+            with open(f"/proc/{child}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / TICKS
+        total += (int(fields[11]) + int(fields[12])) / TICKS
     return total
 
 
@@ -45,18 +58,22 @@ def rss_mb(pid: int) -> float:
 
 @dataclass
 class Watched:
-    """Processes by name, sampled for resident memory each second while the benchmark runs;
-    `servers` (PostgreSQL) count the CPU of their per-connection processes too, and their
-    memory is not sampled (those processes share it)."""
+    """Processes by name, sampled for resident memory each second while the benchmark runs.
+    Those named in `with_workers` (intake running several processes) count the CPU of their
+    children too, and their memory is the largest of those processes'. `servers` (PostgreSQL)
+    count the CPU of their per-connection processes too, and their memory is not sampled
+    (those processes share it)."""
 
     pids: dict[str, int]
     servers: dict[str, int] = field(default_factory=dict)
+    with_workers: frozenset[str] = frozenset()
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def cpu(self) -> dict[str, float]:
-        own = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
-        return own | {name: tree_cpu_seconds(pid) for name, pid in self.servers.items()}
+        own = {name: cpu_seconds(pid) for name, pid in self.pids.items() if name not in self.with_workers}
+        trees = {name: self.pids[name] for name in self.with_workers} | self.servers
+        return own | {name: tree_cpu_seconds(pid) for name, pid in trees.items()}
 
     def start(self) -> Watched:
         threading.Thread(target=self._sample, daemon=True).start()
@@ -68,11 +85,12 @@ class Watched:
     def _sample(self) -> None:
         while not self._stop.wait(1.0):
             for name, pid in self.pids.items():
-                try:
-                    rss = rss_mb(pid)
-                except (FileNotFoundError, ProcessLookupError):
-                    continue
-                self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), rss)
+                for process in [pid, *children(pid)] if name in self.with_workers else [pid]:
+                    try:
+                        rss = rss_mb(process)
+                    except (FileNotFoundError, ProcessLookupError):
+                        continue
+                    self.peak_rss_mb[name] = max(self.peak_rss_mb.get(name, 0.0), rss)
 
 
 def cpu_per_case(before: dict[str, float], after: dict[str, float], cases: int) -> dict[str, float]:

@@ -66,6 +66,7 @@ class Options:
     intake_s: float = 15.0
     concurrency: int = 64
     ledgers: int = 1  # ledger instances in one consumer group, sharing the partitions
+    intake_workers: int = 2  # intake's processes (INTAKE_WORKERS), one per core
     transport_records: int = 200_000
     # The portal takes its webhook deliveries in batches of up to this many events (CloudEvents'
     # batched mode), as a portal at a province's volume would; 0: one event per POST.
@@ -100,6 +101,7 @@ class Bench:
             webhook_url=f"{sink.url}/onestep",
             run_id=run_id,
             webhook_batch=self.options.webhook_batch,
+            intake_workers=self.options.intake_workers,
         )
         self.system.add(sink)
         if self.postgres:
@@ -116,7 +118,9 @@ class Bench:
         self.system.start()
         pids = {name: service.process.pid for name, service in self.system.services.items()}
         servers = {"postgres": self.postgres.pid} if self.postgres else {}
-        self.watched = Watched({**pids, "kafka": self.broker.process.pid, "bench": os.getpid()}, servers).start()
+        self.watched = Watched(
+            {**pids, "kafka": self.broker.process.pid, "bench": os.getpid()}, servers, frozenset({"intake"})
+        ).start()
 
     def stop(self) -> None:
         if self.watched:
@@ -302,7 +306,8 @@ def table(report: dict[str, Any]) -> str:
     )
     lines = [
         f"onestep bench — {report['machine']['cores']} cores, {report['store']} stores,"
-        f" {report['options']['ledgers']} ledger(s), {report['options']['partitions']} partitions,"
+        f" {report['options']['ledgers']} ledger(s), intake in {report['options'].get('intake_workers', 1)} process(es),"
+        f" {report['options']['partitions']} partitions,"
         f" webhook batch {report['options'].get('webhook_batch', 0)}, {report['started_at']}",
         "",
         f"{'figure':<42} {'measured':>12}  target",
@@ -344,6 +349,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--intake-s", type=float, default=defaults.intake_s)
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency, help="portals submitting at once")
     parser.add_argument("--ledgers", type=int, default=defaults.ledgers, help="ledger instances in one group")
+    parser.add_argument(
+        "--intake-workers", type=int, default=defaults.intake_workers, help="intake's processes (INTAKE_WORKERS)"
+    )
     parser.add_argument(
         "--webhook-batch", type=int, default=defaults.webhook_batch, help="events per webhook POST; 0: one, unbatched"
     )
