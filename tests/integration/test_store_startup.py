@@ -78,3 +78,17 @@ def test_two_instances_making_a_view_at_once_on_a_fresh_store_both_start(store_e
     with ThreadPoolExecutor(2) as pool:
         views = list(pool.map(lambda app: view_for(app, DeskTablesWithAnother), (first, second)))
     assert all(view.read("SELECT COUNT(*) AS n FROM desk_tasks", {}) == [{"n": 0}] for view in views)
+
+
+def test_two_instances_starting_at_once_on_a_made_store_both_start(store_env):
+    """On PostgreSQL the library replaces its insert function at every start, and two
+    replacements at once collide in the catalogue ("tuple concurrently updated")."""
+    racing = RacingSQLiteRecorder if store_env["PERSISTENCE_MODULE"].endswith("sqlite") else RacingPostgresRecorder
+    made = DepartmentTasks(env=store_env, department=DEPARTMENT)
+    env = {**store_env, "PROCESS_RECORDER_TOPIC": f"{__name__}:{racing.__name__}"}
+    BOTH_LOOKED.reset()
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: DepartmentTasks(env=env, department=DEPARTMENT), range(2))
+    case_id = uuid.uuid4()
+    assert first.apply_batch("applications", 0, [submitted_envelope(case_id, [DEPARTMENT])], 0)
+    assert second.recorder.max_tracking_id("applications:0") == made.recorder.max_tracking_id("applications:0") == 0

@@ -26,7 +26,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, InternalError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from psycopg.sql import SQL, Identifier
@@ -36,7 +36,10 @@ class TablesMadeOnce:
     """A recorder whose tables another instance may be making at the same moment.
 
     Each collision means the other instance committed a step (on PostgreSQL the composite
-    type is made in a transaction of its own, before the tables), so a few looks suffice."""
+    type is made in a transaction of its own, before the tables), so a few looks suffice. On a
+    store already made, PostgreSQL instances still collide: the library replaces its insert
+    function at every start, and two replacements at once fail one of them ("tuple
+    concurrently updated", an internal error); every statement is idempotent, so it is run again."""
 
     LOOKS = 4
 
@@ -44,7 +47,7 @@ class TablesMadeOnce:
         for look in range(1, self.LOOKS + 1):
             try:
                 return super().create_table()
-            except IntegrityError:  # another instance made some of them at the same moment
+            except (IntegrityError, InternalError):  # another instance made them at the same moment
                 if look == self.LOOKS:
                     raise
 
