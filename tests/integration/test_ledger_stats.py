@@ -11,9 +11,7 @@ from datetime import datetime, timedelta
 from onestep_contracts import Baseline, topics
 from onestep_ledger import replay
 from onestep_ledger.adapters.stats_view import stats_view
-from onestep_ledger.bootstrap import open_ledger
-from onestep_ledger.replay import rebuild
-from onestep_ledger.settings import LedgerSettings
+from onestep_ledger.replay import Shard, open_rebuild, rebuild, rebuild_in_processes
 from onestep_ledger.stats_projection import StatsProjection
 
 from ..kafka_probe import publish
@@ -161,20 +159,38 @@ def test_the_reform_figures_come_from_the_recorded_cases(kafka, store_env, reque
     # Rebuilt from the store into a fresh one, the read model is the one the ledger kept. In
     # pages of 7 events, so that cases span pages (their rows carried from page to page).
     monkeypatch.setattr(replay, "PAGE", 7)
-    source = open_ledger(LedgerSettings(), env=store_env)
-    if store_env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-        fresh_env = {**store_env, "SQLITE_DBNAME": str(tmp_path / "rebuilt.sqlite")}
-    else:
+
+    def fresh_store(name: str) -> dict[str, str]:
+        if store_env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+            return {**store_env, "SQLITE_DBNAME": str(tmp_path / f"{name}.sqlite")}
         cluster = request.getfixturevalue("postgres")
-        cluster.create_database(name := f"rebuilt_{uuid.uuid4().hex[:10]}")
-        fresh_env = {**store_env, **cluster.eventsourcing_env(name)}
-    fresh = open_ledger(LedgerSettings(), env=fresh_env)
-    rebuilt = StatsProjection(stats_view(fresh), fresh.calendar)
+        cluster.create_database(database := f"{name}_{uuid.uuid4().hex[:10]}")
+        return {**store_env, **cluster.eventsourcing_env(database)}
+
+    source, rebuilt = open_rebuild(store_env, fresh_store("rebuilt"))
     assert rebuild(source, rebuilt) > 0
-    assert rebuilt.view.max_tracking_id("stats") == source.recorder.max_notification_id()
+    end = source.recorder.max_notification_id()
+    assert rebuilt.view.max_tracking_id("stats") == end
     kept = StatsProjection(stats_view(source), source.calendar)
     rebuild(source, kept)  # what the ledger had not followed yet when it stopped (timers it fired)
-    for table, order in (("stats_cases", "case_id"), ("stats_tasks", "case_id, department, round")):
-        query = f"SELECT * FROM {table} ORDER BY {order}"
-        assert rebuilt.view.read(query, {}) == kept.view.read(query, {})
+
+    def rows(projection: StatsProjection) -> list[list[dict]]:
+        return [
+            projection.view.read(f"SELECT * FROM {table} ORDER BY {order}", {})
+            for table, order in (("stats_cases", "case_id"), ("stats_tasks", "case_id, department, round"))
+        ]
+
+    assert rows(rebuilt) == rows(kept)
     assert rebuild(source, rebuilt) == 0  # it goes on from where it stopped
+
+    # In shards, as the processes of a parallel rebuild fold it: each its own cases, together all
+    # of them, each shard's position its own; then the same by two processes of their own.
+    _, sharded = open_rebuild(store_env, fresh_store("sharded"))
+    folded = [rebuild(source, sharded, shard=Shard(index, 2), end=end) for index in (0, 1)]
+    assert sum(folded) > 0 and rows(sharded) == rows(kept)
+    assert [sharded.view.max_tracking_id(f"stats:{index}/2") for index in (0, 1)] == [end, end]
+    in_processes = fresh_store("in_processes")
+    assert rebuild_in_processes(store_env, in_processes, 2).folded == sum(folded)
+    _, by_processes = open_rebuild(store_env, in_processes)
+    assert rows(by_processes) == rows(kept) and by_processes.view.max_tracking_id("stats") == end
+    assert rebuild_in_processes(store_env, in_processes, 2).folded == 0  # from where they stopped

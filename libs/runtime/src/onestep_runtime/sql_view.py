@@ -70,9 +70,15 @@ class SqlView:
             yield Statements(cursor, self.named_parameter)
             self._insert_tracking(cursor, tracking)
 
-    def read(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    @contextmanager
+    def reading(self) -> Iterator[Statements]:
+        """A transaction that only reads."""
         with self.datastore.transaction(commit=False) as cursor:
-            return Statements(cursor, self.named_parameter).rows(sql, params)
+            yield Statements(cursor, self.named_parameter)
+
+    def read(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        with self.reading() as statements:
+            return statements.rows(sql, params)
 
 
 def view_for(app: Application, view: type[View]) -> View:
@@ -83,4 +89,6 @@ def view_for(app: Application, view: type[View]) -> View:
         recorder = type(f"Postgres{view.__name__}", bases, {"named_parameter": r"%(\1)s"})
     else:
         recorder = type(f"SQLite{view.__name__}", (TablesMadeOnce, view, SQLiteTrackingRecorder), {})
-    return app.factory.tracking_recorder(recorder)
+    made = app.factory.tracking_recorder(recorder)
+    made.app = app  # the application closes its store when it goes: it lives as long as its view
+    return made

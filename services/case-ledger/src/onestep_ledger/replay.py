@@ -1,13 +1,32 @@
 """Rebuilding the ledger's case read model (the stats tables) from its store: the stored events
 the view folds read back from the log in order, decoded and folded into a view, a page at a
 time, each page in one transaction with its position. What a new or changed read model goes
-through, and what the benchmark times."""
+through, and what the benchmark times.
+
+A rebuild can run in several processes, one core each (`rebuild_in_processes`): each reads
+the whole log and folds the events of its own share of the cases (a case's rows are written by
+one process only), recording its position under a name of its own; once all have reached
+the log's end, the view's position is recorded there. An interrupted rebuild goes on from
+where each process stopped when run again with as many processes."""
 
 from __future__ import annotations
 
+import multiprocessing
+import resource
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import repeat
+from uuid import UUID
+
 from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
 from eventsourcing.utils import get_topic
 
+from onestep_runtime import heap
+
+from .adapters.stats_view import stats_view
+from .bootstrap import open_ledger
+from .settings import LedgerSettings
 from .stats_projection import STATS_NAME, KeptRows, StatsProjection
 
 PAGE = 10000
@@ -18,19 +37,78 @@ PAGE = 10000
 FOLDED_TOPICS = tuple(get_topic(cls) for cls in StatsProjection.FOLDS)
 
 
-def rebuild(source: Application, projection: StatsProjection) -> int:
-    """Folds the source's log, as far as it goes now, into the projection's view, from where
-    the view stopped; returns how many events were folded. The view's position ends at the
-    log's last event, whether the view folds it or not."""
-    position = projection.view.max_tracking_id(STATS_NAME) or 0
-    end = source.recorder.max_notification_id() or 0
+@dataclass(frozen=True)
+class Shard:
+    """The cases one process of a rebuild folds: those whose id leaves `index` divided by `count`."""
+
+    index: int = 0
+    count: int = 1
+
+    def holds(self, case_id: UUID) -> bool:
+        return case_id.int % self.count == self.index
+
+    @property
+    def position(self) -> str:
+        return STATS_NAME if self.count == 1 else f"{STATS_NAME}:{self.index}/{self.count}"
+
+
+def rebuild(source: Application, projection: StatsProjection, *, shard: Shard = Shard(), end: int | None = None) -> int:
+    """Folds the source's log up to `end` (as far as it goes now by default) into the
+    projection's view, from where the view (or this shard of it) stopped; returns how many events
+    were folded. The position ends at `end`, whether the view folds its event or not."""
+    view = projection.view
+    position = max(view.max_tracking_id(shard.position) or 0, view.max_tracking_id(STATS_NAME) or 0)
+    if end is None:
+        end = source.recorder.max_notification_id() or 0
     folded = 0
     kept = KeptRows()
     while position < end:
         page = source.recorder.select_notifications(position + 1, PAGE, stop=end, topics=FOLDED_TOPICS)
         # A short page is the last before `end`: nothing the view folds lies between them.
         last = page[-1].id if len(page) == PAGE else end
-        projection.apply_stored(page, source.mapper, last, kept)
+        if shard.count > 1:
+            page = [notification for notification in page if shard.holds(notification.originator_id)]
+        projection.apply_stored(page, source.mapper, last, kept, shard.position)
         position = last
         folded += len(page)
     return folded
+
+
+def open_rebuild(source_env: dict[str, str], target_env: dict[str, str]) -> tuple[Application, StatsProjection]:
+    """The ledger whose store is read (`source_env`: its eventsourcing variables) and the view
+    to fold it into, in the store of `target_env` (the same store, or a new one)."""
+    source = open_ledger(LedgerSettings(), env=source_env)
+    target = open_ledger(LedgerSettings(), env=target_env)
+    return source, StatsProjection(stats_view(target), target.calendar)
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    folded: int  # events folded
+    peak_rss_mb: float  # the largest resident memory of a process of the rebuild
+
+
+def rebuild_in_processes(source_env: dict[str, str], target_env: dict[str, str], processes: int) -> Rebuilt:
+    """As `rebuild`, in `processes` new processes, each settled as a service is (one: in this
+    process)."""
+    source, projection = open_rebuild(source_env, target_env)  # the view's tables are made here, once
+    end = source.recorder.max_notification_id() or 0
+    if processes == 1:
+        folded = rebuild(source, projection, end=end)
+        return Rebuilt(folded, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    shards = [Shard(index, processes) for index in range(processes)]
+    spawn = multiprocessing.get_context("spawn")  # nothing of this process's stores is inherited
+    with ProcessPoolExecutor(processes, mp_context=spawn) as pool:
+        done = list(pool.map(_rebuild_shard, repeat(source_env), repeat(target_env), shards, repeat(end)))
+    view = projection.view
+    if end > (view.max_tracking_id(STATS_NAME) or 0):
+        with view.batch(Tracking(STATS_NAME, end)):
+            pass  # every shard is there
+    return Rebuilt(sum(part.folded for part in done), max(part.peak_rss_mb for part in done))
+
+
+def _rebuild_shard(source_env: dict[str, str], target_env: dict[str, str], shard: Shard, end: int) -> Rebuilt:
+    source, projection = open_rebuild(source_env, target_env)
+    heap.settle()
+    folded = rebuild(source, projection, shard=shard, end=end)
+    return Rebuilt(folded, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -5,6 +5,10 @@ department's on-time rate, and the cases accepted in one region for another.
 
 Each batch of the log reads the rows of the cases it names, folds its events into them in
 memory (`stats_fold`) and writes each changed row once, in one transaction with its position.
+The rows are read before that transaction: only one follower writes the view (see leases),
+and each process of a rebuild writes the rows of cases of its own, so no one else changes
+them meanwhile, and on SQLite a transaction that begins by writing waits for another
+process's to end where one that read first would fail.
 """
 
 from __future__ import annotations
@@ -43,14 +47,21 @@ class StatsProjection:
         self._fold(names, folded, last_notification_id)
 
     def apply_stored(
-        self, notifications: list[Notification], mapper: Mapper, last_notification_id: int, kept: KeptRows
+        self,
+        notifications: list[Notification],
+        mapper: Mapper,
+        last_notification_id: int,
+        kept: KeptRows,
+        position: str = STATS_NAME,
     ) -> None:
         """The same, from stored events the view folds, each decoded as it is folded: a page
         of a rebuild holds its stored events and its rows, never all its events decoded. The
-        rows of the cases `kept` holds are taken from it, not looked up."""
+        rows of the cases `kept` holds are taken from it, not looked up. `position`: the name
+        the page's position is recorded under (each process of a rebuild has its own)."""
         names = [(n.originator_id, n.topic == OPENED_TOPIC) for n in notifications]
+        events = (mapper.to_domain_event(n) for n in notifications)
         try:
-            fold = self._fold(names, (mapper.to_domain_event(n) for n in notifications), last_notification_id, kept)
+            fold = self._fold(names, events, last_notification_id, kept, position)
         except BaseException:
             kept.clear()  # it may hold rows the failed page changed
             raise
@@ -63,20 +74,25 @@ class StatsProjection:
         events: Iterable[Any],
         last_notification_id: int,
         kept: KeptRows | None = None,
+        position: str = STATS_NAME,
     ) -> StatsFold | None:
         """`names`: each event's case, and whether the event opens it."""
-        with self.view.batch(Tracking(STATS_NAME, last_notification_id)) as sql:
-            if not names:
-                return None
+        fold = None
+        if names:
             # A case opened in this batch has no rows yet: only the others are looked up.
             opened = {case_id for case_id, opens in names if opens}
             named = list(dict.fromkeys(str(case_id) for case_id, _ in names if case_id not in opened))
             cases, tasks, unknown = kept.take(named) if kept else ({}, {}, named)
-            stored_cases, stored_tasks = _stored_rows(sql, unknown)
-            fold = StatsFold(self.calendar, cases | stored_cases, tasks | stored_tasks)
+            if unknown:
+                with self.view.reading() as sql:
+                    stored_cases, stored_tasks = _stored_rows(sql, unknown)
+                cases, tasks = cases | stored_cases, tasks | stored_tasks
+            fold = StatsFold(self.calendar, cases, tasks)
             for event in events:
                 fold.fold(event)
-            _write(sql, fold)
+        with self.view.batch(Tracking(position, last_notification_id)) as sql:
+            if fold is not None:
+                _write(sql, fold)
         return fold
 
 

@@ -1,5 +1,5 @@
 """Ledger replay: the case read model (the stats tables) rebuilt from the ledger's store
-into a fresh store of the same kind, timed."""
+into a fresh store of the same kind, by `processes` processes, timed from their start."""
 
 from __future__ import annotations
 
@@ -8,31 +8,25 @@ from typing import Any
 
 from eventsourcing.application import Application
 
-from onestep_ledger.adapters.stats_view import stats_view
-from onestep_ledger.bootstrap import open_ledger
-from onestep_ledger.replay import rebuild
-from onestep_ledger.settings import LedgerSettings
-from onestep_ledger.stats_projection import StatsProjection
-from onestep_runtime import heap
+from onestep_ledger.replay import open_rebuild, rebuild_in_processes
 
 
-def measure(ledger_env: dict[str, str], fresh_env: dict[str, str]) -> dict[str, Any]:
+def measure(ledger_env: dict[str, str], fresh_env: dict[str, str], processes: int) -> dict[str, Any]:
     """`ledger_env`: the stopped ledger's store; `fresh_env`: an empty store for the rebuilt view."""
-    source = open_ledger(LedgerSettings(), env=ledger_env)
-    fresh = open_ledger(LedgerSettings(), env=fresh_env)
-    target = StatsProjection(stats_view(fresh), fresh.calendar)
+    source, target = open_rebuild(ledger_env, fresh_env)
     events = _stored_events(source)
-    heap.settle()  # as in a service (what the benchmark holds by now is frozen with it)
     started = time.perf_counter()
-    folded = rebuild(source, target)
+    rebuilt = rebuild_in_processes(ledger_env, fresh_env, processes)
     seconds = time.perf_counter() - started
     cases = target.view.read("SELECT COUNT(*) AS n FROM stats_cases", {})[0]["n"]
     return {
+        "processes": processes,
         "events": events,
-        "folded_events": folded,
+        "folded_events": rebuilt.folded,
         "cases": cases,
         "seconds": round(seconds, 2),
         "events_per_s": round(events / seconds),
+        "peak_rss_mb": round(rebuilt.peak_rss_mb, 1),
     }
 
 

@@ -67,6 +67,7 @@ class Options:
     concurrency: int = 64
     ledgers: int = 1  # ledger instances in one consumer group, sharing the partitions
     intake_workers: int = 2  # intake's processes (INTAKE_WORKERS), one per core
+    replay_processes: int = 2  # processes of the ledger replay, one per core
     transport_records: int = 200_000
     # The portal takes its webhook deliveries in batches of up to this many events (CloudEvents'
     # batched mode), as a portal at a province's volume would; 0: one event per POST.
@@ -210,7 +211,9 @@ class Bench:
             fresh = self.postgres.eventsourcing_env(database)
         else:
             fresh = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.home / "replay.sqlite")}
-        return replay.measure(ledger.env, {**fresh, "CIPHER_KEY": ledger.env["CIPHER_KEY"]})
+        return replay.measure(
+            ledger.env, {**fresh, "CIPHER_KEY": ledger.env["CIPHER_KEY"]}, self.options.replay_processes
+        )
 
     def transport(self, record_bytes: int) -> dict[str, Any]:
         """With every service stopped, so the broker has the machine as the system had it."""
@@ -324,7 +327,8 @@ def table(report: dict[str, Any]) -> str:
         f" = {thr['cases_per_s']}/s (intake took {thr['accepted_per_s']}/s from {thr['portals']} portals)",
         f"intake alone: {alone['accepted_per_s']}/s; the backlog worked off at {alone['backlog_worked_off_per_s']}/s",
         f"ledger replay: {rep['events']} events ({rep['folded_events']} folded, {rep['cases']} cases)"
-        f" in {rep['seconds']} s = {rep['events_per_s']}/s",
+        f" in {rep['seconds']} s = {rep['events_per_s']}/s by {rep.get('processes', 1)} process(es)"
+        f" of up to {rep.get('peak_rss_mb', '-')} MB",
         f"transport ({tr['record_bytes']} B records): produced {tr['produced_per_s']}/s (p99 {tr['produce_p99_ms']} ms),"
         f" consumed {tr['consumed_per_s']}/s; onestep cases/s ÷ produced records/s ="
         f" {tr['onestep_cases_per_s_share_of_produced_records_per_s']}",
@@ -351,6 +355,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ledgers", type=int, default=defaults.ledgers, help="ledger instances in one group")
     parser.add_argument(
         "--intake-workers", type=int, default=defaults.intake_workers, help="intake's processes (INTAKE_WORKERS)"
+    )
+    parser.add_argument(
+        "--replay-processes", type=int, default=defaults.replay_processes, help="processes of the ledger replay"
     )
     parser.add_argument(
         "--webhook-batch", type=int, default=defaults.webhook_batch, help="events per webhook POST; 0: one, unbatched"
