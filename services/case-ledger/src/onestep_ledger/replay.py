@@ -39,7 +39,7 @@ FOLDED_TOPICS = tuple(get_topic(cls) for cls in StatsProjection.FOLDS)
 
 @dataclass(frozen=True)
 class Shard:
-    """The cases one process of a rebuild folds: those whose id leaves `index` divided by `count`."""
+    """The cases one process of a rebuild folds: those whose id leaves `index` over when divided by `count`."""
 
     index: int = 0
     count: int = 1
