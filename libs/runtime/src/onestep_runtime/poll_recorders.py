@@ -26,9 +26,10 @@ from collections.abc import Collection, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, InternalError, StoredEvent
+from eventsourcing.persistence import IntegrityError, InternalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
+from psycopg.errors import DuplicateObject, DuplicateTable
 from psycopg.sql import SQL, Identifier
 
 
@@ -39,7 +40,9 @@ class TablesMadeOnce:
     type is made in a transaction of its own, before the tables), so a few looks suffice. On a
     store already made, PostgreSQL instances still collide: the library replaces its insert
     function at every start, and two replacements at once fail one of them ("tuple
-    concurrently updated", an internal error); every statement is idempotent, so it is run again."""
+    concurrently updated", an internal error); every statement is idempotent, so it is run again.
+    A table made by the other between this instance's look and its making fails as "already
+    exists" (a programming error in the library's terms)."""
 
     LOOKS = 4
 
@@ -47,9 +50,15 @@ class TablesMadeOnce:
         for look in range(1, self.LOOKS + 1):
             try:
                 return super().create_table()
-            except (IntegrityError, InternalError):  # another instance made them at the same moment
-                if look == self.LOOKS:
+            except (IntegrityError, InternalError, ProgrammingError) as exc:
+                # another instance made them at the same moment (on PostgreSQL a table made
+                # between this one's look and its own making is "already exists")
+                if look == self.LOOKS or not _a_collision(exc):
                     raise
+
+
+def _a_collision(exc: Exception) -> bool:
+    return not isinstance(exc, ProgrammingError) or isinstance(exc.__cause__, DuplicateTable | DuplicateObject)
 
 
 class SQLitePollRecorder(TablesMadeOnce, SQLiteProcessRecorder):
