@@ -94,8 +94,7 @@ def rebuild_in_processes(source_env: dict[str, str], target_env: dict[str, str],
     source, projection = open_rebuild(source_env, target_env)  # the view's tables are made here, once
     end = source.recorder.max_notification_id() or 0
     if processes == 1:
-        folded = rebuild(source, projection, end=end)
-        return Rebuilt(folded, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return Rebuilt(rebuild(source, projection, end=end), _peak_rss_mb())
     shards = [Shard(index, processes) for index in range(processes)]
     spawn = multiprocessing.get_context("spawn")  # nothing of this process's stores is inherited
     with ProcessPoolExecutor(processes, mp_context=spawn) as pool:
@@ -110,5 +109,8 @@ def rebuild_in_processes(source_env: dict[str, str], target_env: dict[str, str],
 def _rebuild_shard(source_env: dict[str, str], target_env: dict[str, str], shard: Shard, end: int) -> Rebuilt:
     source, projection = open_rebuild(source_env, target_env)
     heap.settle()
-    folded = rebuild(source, projection, shard=shard, end=end)
-    return Rebuilt(folded, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return Rebuilt(rebuild(source, projection, shard=shard, end=end), _peak_rss_mb())
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
