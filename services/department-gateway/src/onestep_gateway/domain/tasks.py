@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from onestep_contracts import ApplicationSubmitted, TaskOpened, task_id_for
+from onestep_contracts.events import RouteStep
 
 
-def route_step_for(route: list[dict[str, Any]], department: str) -> dict[str, Any] | None:
+def route_step_for(route: list[RouteStep], department: str) -> RouteStep | None:
     """This department's step of a route, or None when the application does not need it."""
-    return next((step for step in route if step["department"] == department), None)
+    return next((step for step in route if step.department == department), None)
 
 
 def licence_number(prefix: str, region: str, task_id: str) -> str:
@@ -26,9 +27,10 @@ def task_for(event: ApplicationSubmitted | TaskOpened, department: str) -> dict[
         if event.department != department:
             return None
         return event.model_dump(mode="json", exclude={"opened_at"})
-    step = route_step_for([step.model_dump(mode="json") for step in event.route], department)
-    if step is None or step["needs"]:
+    route_step = route_step_for(event.route, department)
+    if route_step is None or route_step.needs:
         return None
+    step = route_step.model_dump(mode="json")
     return {
         "task_id": task_id_for(event.case_id, department),
         "case_id": str(event.case_id),
