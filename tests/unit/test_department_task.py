@@ -1,9 +1,9 @@
 """A department's task as its gateway records it: received, handed to the adapter, decided
 once, or cancelled because the case ended."""
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
-from onestep_gateway.domain.task import DepartmentTask
+from onestep_gateway.domain.task import DepartmentTask, decided_among
 
 
 def task_values() -> dict:
@@ -22,6 +22,25 @@ def test_a_task_is_dispatched_once_and_decided_once():
     assert task.decide({"outcome": "rejected", "decided_by": "officer 7"}) == "the task is decided"
     assert names(task) == ["Received", "Dispatched", "Decided", "DecisionRefused"]
     assert task.decision["outcome"] == "approved"
+
+
+def test_a_task_decided_at_once_is_one_event_and_never_open():
+    values = task_values()
+    task = DepartmentTask.decided_at_once(values, "rules", {"outcome": "rejected", "decided_by": "rules"})
+    assert (task.status, task.dispatched_to, task.decision["outcome"]) == ("decided", "rules", "rejected")
+    assert task.id == UUID(values["task_id"]) and not task.is_open
+    task.cancel("the applicant withdrew")
+    assert task.decide({"outcome": "approved", "decided_by": "officer 7"}) == "the task is decided"
+    events = task.collect_events()
+    assert [type(e).__name__ for e in events] == ["DecidedAtOnce", "DecisionRefused"]
+    assert decided_among(events) == {task.id}
+
+
+def test_a_task_decided_in_three_events_as_stores_written_before_hold_it_counts_as_decided_at_once_too():
+    task = DepartmentTask.receive(task_values())
+    task.dispatch("rules")
+    task.decide({"outcome": "approved", "decided_by": "rules"})
+    assert decided_among(task.collect_events()) == {task.id}
 
 
 def test_a_cancelled_task_takes_no_decision_and_remembers_whether_the_adapter_had_it():

@@ -60,11 +60,11 @@ class DepartmentTasks(BatchProjection):
             return  # not this department's, or handled by its gateway for another region
         if self.aggregate_in_batch(processing, UUID(task["task_id"])) is not None:
             return  # read before: a repeat, or cancelled before it came
-        received = DepartmentTask.receive(task)
-        if self._adapter is not None:
-            decision = self._adapter.decide_at_once(Task(**task))
-            received.dispatch(self._adapter.name)
-            received.decide(decision.model_dump(mode="json"))
+        if self._adapter is None:
+            received = DepartmentTask.receive(task)
+        else:
+            decision = self._adapter.decide_at_once(Task(**task)).model_dump(mode="json")
+            received = DepartmentTask.decided_at_once(task, self._adapter.name, decision)
         processing.collect_events(received)
 
     def _cancel(self, event: TaskCancelled, processing: ProcessingEvent[UUID]) -> None:

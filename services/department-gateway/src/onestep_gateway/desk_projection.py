@@ -33,13 +33,14 @@ class DeskProjection:
     @staticmethod
     def _apply(sql: Statements, event: Any) -> None:
         task_id = str(event.originator_id)
-        if isinstance(event, DepartmentTask.Received):
+        if isinstance(event, DepartmentTask.Received | DepartmentTask.DecidedAtOnce):
             task = event.task
             sql.run(
                 "INSERT INTO desk_tasks (task_id, case_id, item, region, round, due_at, status, received_at)"
-                " VALUES (:task_id, :case_id, :item, :region, :round, :due_at, 'received', :received_at)"
+                " VALUES (:task_id, :case_id, :item, :region, :round, :due_at, :status, :received_at)"
                 " ON CONFLICT (task_id) DO NOTHING",
                 {
+                    "status": "received" if isinstance(event, DepartmentTask.Received) else "decided",
                     "task_id": task_id,
                     "case_id": task["case_id"],
                     "item": task["item"],

@@ -60,11 +60,16 @@ class TaskPublisher:
                 accepted_at=domain_event.timestamp,
             )
             return accepted, f"accepted:{self._gateway}"
-        if isinstance(domain_event, DepartmentTask.Decided):
+        if isinstance(domain_event, DepartmentTask.Decided | DepartmentTask.DecidedAtOnce):
             decision = domain_event.decision
             DECISIONS.labels(self._department, decision["outcome"]).inc()
+            case_id = (
+                domain_event.task["case_id"]
+                if isinstance(domain_event, DepartmentTask.DecidedAtOnce)
+                else domain_event.case_id
+            )
             decided = DepartmentDecided(
-                case_id=domain_event.case_id,
+                case_id=case_id,
                 task_id=task_id,
                 department=self._department,
                 gateway=self._gateway,
