@@ -41,6 +41,10 @@ STORE_DEFAULTS = {
 }
 
 
+# The library's store each persistence module is opened with by onestep (see sqlite_store).
+STORE_FACTORIES = {"eventsourcing.sqlite": "onestep_runtime.sqlite_store:SQLiteStoreFactory"}
+
+
 # The library's projector and event collector check every event against runtime-checkable
 # Protocols, which Python 3.11 does slowly (about 7 % of the ledger's CPU). onestep's aggregates
 # are the library's own classes, so a concrete class check says the same, quickly.
@@ -137,9 +141,12 @@ class BatchProjection(EventSourcedProjection[UUID]):
                 continue  # no key: the store is not encrypted
             if not environment.get(key):
                 environment[key] = value
-        recorder = POLL_RECORDERS.get(environment.get("PERSISTENCE_MODULE", ""))
+        module = environment.get("PERSISTENCE_MODULE", "")
+        recorder = POLL_RECORDERS.get(module)
         if recorder and not environment.get("PROCESS_RECORDER_TOPIC"):
             environment["PROCESS_RECORDER_TOPIC"] = recorder
+        if module in STORE_FACTORIES:
+            environment["PERSISTENCE_MODULE"] = STORE_FACTORIES[module]
         return environment
 
     def stored_position(self, topic: str, partition: int) -> int | None:
