@@ -5,10 +5,11 @@ waits for the write-ahead log to reach the disk: an fsync per transaction, and e
 a service applies, every follower's position, every view's batch is one. At NORMAL a commit
 is in the operating system's hands when it returns: it survives the service being killed, and
 a power cut or a crash of the machine may roll back the last transactions (the database
-stays whole). Kafka acknowledges a record on the same terms (in its replicas' page cache, not
-on disk), and a service whose last transactions were rolled back reads their messages again
-from its recorded position, so NORMAL is onestep's default; `SQLITE_SYNCHRONOUS=FULL` puts
-every commit on disk before it returns. PostgreSQL keeps its own settings.
+stays whole). A service whose last transactions were rolled back reads their messages again
+from its recorded position; a desk decision answered in those moments is gone and is made
+again. Kafka acknowledges a record on the same terms (in its replicas' page cache, not on
+disk), so NORMAL is onestep's default; `SQLITE_SYNCHRONOUS=FULL` puts every commit on disk
+before it returns. PostgreSQL keeps its own settings.
 """
 
 from __future__ import annotations
