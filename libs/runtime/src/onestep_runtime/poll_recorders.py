@@ -89,6 +89,12 @@ class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
             self._insert_tracking(curs, position)
         super()._insert_events(curs, stored_events, **kwargs)
 
+    def _notify_channel(self, curs: Any) -> None:
+        """The library NOTIFYs a channel in every transaction that inserts events, for readers
+        that LISTEN (its subscriptions). onestep's followers are woken in their own process
+        and poll for what another instance stored, so nobody listens, and a commit that has
+        notified queues its notice under a lock every such commit takes in turn."""
+
     @functools.cached_property
     def _stored_among_statement(self) -> Any:
         return SQL(
