@@ -96,27 +96,3 @@ async def test_a_follower_whose_peer_fails_backs_off_however_often_it_is_woken(s
         await wake_often(relay)
 
         assert attempts == [1]
-
-
-async def test_a_paced_follower_takes_what_came_during_its_pause_as_one_batch(store_env):
-    """A view (the ledger's stats, a gateway's desk) waits a moment after a short batch, so
-    what is stored meanwhile is written in one transaction; a full batch is not waited after."""
-    app = DepartmentTasks(env=store_env, department=DEPARTMENT)
-    batches: list[int] = []
-
-    async def view(events) -> None:
-        batches.append(len(events))
-
-    def store_a_task(offset: int) -> None:
-        assert app.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], offset)
-
-    paced = NotificationFollower(app, name="view", handle=view, idle_wait_s=0.02, pace_s=1.0, batch_size=3)
-    async with running(paced):
-        store_a_task(0)
-        await eventually(lambda: batches == [1])
-        for offset in range(1, 5):  # one by one, each in a transaction of its own, within the pause
-            store_a_task(offset)
-            await asyncio.sleep(0.1)
-        await eventually(lambda: sum(batches) == 5)
-        # Three at once (a full batch: the next is read at once), then the one left.
-        assert batches == [1, 3, 1]

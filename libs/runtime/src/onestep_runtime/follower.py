@@ -95,10 +95,6 @@ _LOGS_LOCK = threading.Lock()
 STAND_BY_S = 1.0
 LEASE_CHECK_S = 1.0
 
-# How long a view waits after a short batch: it lags the log by up to this, and writes what
-# came meanwhile in one transaction (the stats view and a desk view are read by people).
-VIEW_PACE_S = 0.5
-
 BatchOfEvents = Callable[[list[Any]], Awaitable[None]]
 # Writes the events into a view, with the position of the last one, in one transaction.
 TrackedBatch = Callable[[list[Any], int], None]
@@ -115,18 +111,14 @@ class NotificationFollower:
         idle_wait_s: float = 0.2,
         retry_delay_s: float = 1.0,
         lease: Lease | None = None,
-        pace_s: float = 0.0,
     ):
         """`idle_wait_s`: how long an idle follower waits before reading the log again when
-        nothing wakes it (what another instance stores wakes nothing here). `pace_s`: how long
-        it waits after a batch shorter than `batch_size`, so that what comes meanwhile is
-        handled as one batch (a view that may lag a moment: fewer, fuller transactions)."""
+        nothing wakes it (what another instance stores wakes nothing here)."""
         self._app = app
         self.name = name
         self._handle = handle
         self._batch_size = batch_size
         self._idle_wait_s = idle_wait_s
-        self._pace_s = pace_s
         self._retry_delay_s = retry_delay_s
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -166,8 +158,6 @@ class NotificationFollower:
                     continue
                 if not handled:
                     await self._sleep(self._idle_wait_s)
-                elif self._pace_s and handled < self._batch_size:
-                    await self._pause(self._pace_s)
         finally:
             self._lease.release()
             self._set_leading(False)
@@ -195,12 +185,11 @@ class NotificationFollower:
         self.leading = leading
         LEADING.labels(self.name).set(int(leading))
 
-    async def _follow_once(self) -> int:
-        """Hands over the next batch; returns how many events it read (0: none were new)."""
+    async def _follow_once(self) -> bool:
         self._wake.clear()  # a wake that comes while this batch is read is kept for the next
         events, last = await asyncio.to_thread(self._log.read, self.position + 1, self._batch_size)
         if last is None:
-            return 0
+            return False
         try:
             await self._deliver(events, last)
         except IntegrityError:
@@ -208,9 +197,9 @@ class NotificationFollower:
             # first (it handled the batch too; receivers drop repeats by event id): go on
             # from whatever is recorded now.
             self.position = await self.stored_position()
-            return len(events)
+            return True
         self.position = last
-        return len(events)
+        return True
 
     async def _deliver(self, events: list[Any], last: int) -> None:
         await self._handle(events)

@@ -10,7 +10,7 @@ from typing import Any
 from onestep_contracts import topics
 from onestep_contracts.calendar import WorkingCalendar
 from onestep_runtime.consumer import TopicConsumer
-from onestep_runtime.follower import VIEW_PACE_S, NotificationFollower, ViewFollower
+from onestep_runtime.follower import NotificationFollower, ViewFollower
 from onestep_runtime.kafka import RenewingProducer, make_producer
 from onestep_runtime.projection_consumer import projection_consumer
 
@@ -64,7 +64,7 @@ def bootstrap(
     relay = NotificationFollower(app, name=RELAY_NAME, handle=CaseEventPublisher(producer).publish_batch)
     watcher = DeadlineWatcher(app, interval_s=settings.sweep_interval_s, on_fired=relay.wake)
     stats = StatsProjection(stats_view(app), app.calendar)
-    stats_follower = ViewFollower(app, view=stats.view, name=STATS_NAME, apply=stats.apply, pace_s=VIEW_PACE_S)
+    stats_follower = ViewFollower(app, view=stats.view, name=STATS_NAME, apply=stats.apply)
 
     consumer = projection_consumer(
         app,

@@ -9,7 +9,7 @@ from typing import Any
 from onestep_contracts import topics
 from onestep_contracts.adapters import DepartmentAdapter
 from onestep_runtime.consumer import TopicConsumer
-from onestep_runtime.follower import VIEW_PACE_S, NotificationFollower, ViewFollower
+from onestep_runtime.follower import NotificationFollower, ViewFollower
 from onestep_runtime.kafka import RenewingProducer, make_producer
 from onestep_runtime.projection_consumer import projection_consumer
 
@@ -78,9 +78,7 @@ def bootstrap(
         event_types=DepartmentTasks.EVENT_TYPES,
     )
     desk = DeskProjection(desk_view(app))
-    desk_follower = ViewFollower(
-        app, view=desk.view, name=DESK_NAME, apply=desk.apply, idle_wait_s=0.5, pace_s=VIEW_PACE_S
-    )
+    desk_follower = ViewFollower(app, view=desk.view, name=DESK_NAME, apply=desk.apply, idle_wait_s=0.5)
     polls = getattr(adapter, "polls", False)
     poller = Poller(app, adapter, desk, on_decided=relay.wake) if polls else None
     gauge_waiting(
