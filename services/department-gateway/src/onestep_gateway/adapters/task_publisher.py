@@ -16,7 +16,7 @@ from prometheus_client import Counter
 from onestep_contracts import DepartmentDecided, IntegrationEvent, TaskAccepted, deterministic_id, envelope, topics
 from onestep_runtime.kafka import RenewingProducer, publish
 
-from ..domain.task import DepartmentTask, decided_among
+from ..domain.task import DECIDED, DepartmentTask, decided_among
 
 RELAY_NAME = f"relay:{topics.DECISIONS}"
 DECISIONS = Counter("onestep_gateway_decisions_total", "Decisions published", ["department", "outcome"])
@@ -60,16 +60,11 @@ class TaskPublisher:
                 accepted_at=domain_event.timestamp,
             )
             return accepted, f"accepted:{self._gateway}"
-        if isinstance(domain_event, DepartmentTask.Decided | DepartmentTask.DecidedAtOnce):
+        if isinstance(domain_event, DECIDED):
             decision = domain_event.decision
             DECISIONS.labels(self._department, decision["outcome"]).inc()
-            case_id = (
-                domain_event.task["case_id"]
-                if isinstance(domain_event, DepartmentTask.DecidedAtOnce)
-                else domain_event.case_id
-            )
             decided = DepartmentDecided(
-                case_id=case_id,
+                case_id=domain_event.case_id,
                 task_id=task_id,
                 department=self._department,
                 gateway=self._gateway,

@@ -36,6 +36,11 @@ class DepartmentTask(Aggregate):
         adapter: str
         decision: dict[str, Any]
 
+        @property
+        def case_id(self) -> str:
+            """As `Decided` carries it, so a decision is read the same way from either."""
+            return self.task["case_id"]
+
     @staticmethod
     def create_id(task: dict[str, Any]) -> UUID:
         return UUID(task["task_id"])
@@ -161,6 +166,8 @@ def decided_among(domain_events: list[Any]) -> set[UUID]:
     """The tasks a run of stored events decides (an adapter that decides at once records the
     decision with the receipt, as one event since `DecidedAtOnce`, as three in stores written
     before): their receipts need no hand-over and no acceptance of their own."""
-    return {
-        e.originator_id for e in domain_events if isinstance(e, DepartmentTask.Decided | DepartmentTask.DecidedAtOnce)
-    }
+    return {e.originator_id for e in domain_events if isinstance(e, DECIDED)}
+
+
+# The events that decide a task: at once (one event), or after it was received and handed over.
+DECIDED = (DepartmentTask.DecidedAtOnce, DepartmentTask.Decided)
