@@ -12,6 +12,9 @@ found nothing, one query at a time. `stored_among` asks once for the whole poll.
 aggregate's first event has version 1 (the library's `INITIAL_VERSION`), so the query reads
 one index entry per aggregate however many events it has.
 
+On PostgreSQL a batch's events go to the server as one array per column, in binary (see
+`PostgresPollRecorder._insert_stored_events`).
+
 Instances that start at once on a fresh store (a service scaled out, replicas after a deploy)
 each find no tables and make them. The library then records which kind of tracking table
 it made, and only the first instance's record is taken (on PostgreSQL, the second's CREATE
@@ -94,6 +97,34 @@ class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
         that LISTEN (its subscriptions). onestep's followers are woken in their own process
         and poll for what another instance stored, so nobody listens, and a commit that has
         notified queues its notice under a lock every such commit takes in turn."""
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """As the library's, with the events passed as one array per column: the library passes
+        an array of composite values, which psycopg writes out as text in Python, escaping
+        each state byte by byte (a fifth of the ledger's time on PostgreSQL); arrays of plain
+        values go in binary, written by psycopg's C dumpers."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        columns = (
+            [event.originator_id for event in stored_events],
+            [event.originator_version for event in stored_events],
+            [event.topic for event in stored_events],
+            [event.state for event in stored_events],
+        )
+        curs.execute(self._insert_columns_statement, columns, prepare=True)
+
+    @functools.cached_property
+    def _insert_columns_statement(self) -> Any:
+        # the notification ids come back in the order of the arrays, as the library's insert returns them
+        return SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[])"
+            " RETURNING notification_id"
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+            id_type=SQL(self.datastore.originator_id_type),  # "uuid" or "text", checked by the library
+        )
 
     @functools.cached_property
     def _stored_among_statement(self) -> Any:
