@@ -44,6 +44,10 @@ def test_a_follower_gets_what_this_process_recorded_as_recorded_and_another_inst
     handed_as_recorded = {id(event) for event in this.recorded}
     assert [id(event) in handed_as_recorded for event in events] == [True, False, True]
     assert not {id(event) for event in other.recorded} & {id(event) for event in events}
+    # read in pages from anywhere, the same
+    pages = [log.read(notification.id, 1) for notification in stored]
+    assert pages == [([event], n.id) for event, n in zip(events, stored, strict=True)]
+    assert log.read(stored[-1].id + 1, 100) == ([], None)
 
 
 def test_what_a_case_keeps_of_its_events_is_not_changed_in_place_by_what_comes_after(store_env):

@@ -77,17 +77,24 @@ class DecodedLog:
                 self._decoded.popitem(last=False)
 
     def read(self, start: int, limit: int) -> tuple[list[Any], int | None]:
-        """Up to `limit` events from notification id `start`, and the id of the last."""
-        notifications = self._app.recorder.select_notifications(start, limit)
-        events = []
-        for notification in notifications:
-            with self._lock:
-                event = self._decoded.get(notification.id)
-            if event is None:
-                event = self._app.mapper.to_domain_event(notification)
-                self._keep_all(((notification.id, event),))
-            events.append(event)
-        return events, notifications[-1].id if notifications else None
+        """Up to `limit` events from notification id `start`, and the id of the last. The store
+        tells which ids there are (another instance may have stored some); only the events not
+        in memory are read with their states and decoded."""
+        ids = self._ids(start, limit)
+        with self._lock:
+            events = {id_: self._decoded[id_] for id_ in ids if id_ in self._decoded}
+        if missing := [id_ for id_ in ids if id_ not in events]:
+            read = self._app.recorder.select_notifications(missing[0], len(ids), stop=missing[-1])
+            decoded = [(n.id, self._app.mapper.to_domain_event(n)) for n in read if n.id not in events]
+            events.update(decoded)
+            self._keep_all(decoded)
+        return [events[id_] for id_ in ids], ids[-1] if ids else None
+
+    def _ids(self, start: int, limit: int) -> list[int]:
+        notification_ids = getattr(self._app.recorder, "notification_ids", None)
+        if notification_ids is None:  # a store that cannot tell them alone (in memory)
+            return [notification.id for notification in self._app.recorder.select_notifications(start, limit)]
+        return notification_ids(start, limit)
 
 
 _LOGS_LOCK = threading.Lock()

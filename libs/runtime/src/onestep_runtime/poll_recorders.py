@@ -85,6 +85,14 @@ class SQLitePollRecorder(TablesMadeOnce, SQLiteProcessRecorder):
                 found.update(UUID(row["originator_id"]) for row in c.fetchall())
         return found
 
+    def notification_ids(self, start: int, limit: int) -> list[int]:
+        """The ids of up to `limit` stored events from `start`, without their states."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid FROM {self.events_table_name} WHERE rowid>=? ORDER BY rowid LIMIT ?", (start, limit)
+            )
+            return [row[0] for row in c.fetchall()]
+
 
 class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
@@ -131,6 +139,18 @@ class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
         return SQL(
             "SELECT originator_id FROM {schema}.{table} WHERE originator_id = ANY(%s) AND originator_version = 1"
         ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+    @functools.cached_property
+    def _notification_ids_statement(self) -> Any:
+        return SQL(
+            "SELECT notification_id FROM {schema}.{table} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+
+    def notification_ids(self, start: int, limit: int) -> list[int]:
+        """The ids of up to `limit` stored events from `start`, without their states."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._notification_ids_statement, (start, limit), prepare=True)
+            return [row["notification_id"] for row in curs.fetchall()]
 
     def stored_among(self, originator_ids: Collection[UUID]) -> set[UUID]:
         """Which of these aggregates have events stored."""
