@@ -40,14 +40,18 @@ integration: env jars
 e2e: env jars
 	$(BIN)/python -m pytest tests/e2e
 
-# The environment is rebuilt whenever the lock or a package's metadata changes.
+# The environment is rebuilt whenever the lock or a package's metadata changes. Every module
+# is compiled to bytecode beforehand (the images' pip install does the same): with
+# PYTHONDONTWRITEBYTECODE set, as here and in the images, each process would otherwise compile
+# every module it imports from source at its start, about 2 s of CPU a service.
 env: $(VENV)/.synced
+	@$(BIN)/python -m compileall -q -j 0 $(addsuffix /src,$(LOCAL_PACKAGES) $(EXAMPLE_PACKAGES)) >/dev/null
 
 $(VENV)/.synced: requirements.lock $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES) $(EXAMPLE_PACKAGES))
 	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
 	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
 	$(UV) venv --quiet --allow-existing -p $(PYTHON) $(VENV)
-	$(UV) pip sync --quiet -p $(BIN)/python --require-hashes requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode -p $(BIN)/python --require-hashes requirements.lock
 	$(UV) pip install --quiet -p $(BIN)/python --no-deps $(addprefix -e ,$(LOCAL_PACKAGES))
 	$(UV) pip install --quiet -p $(BIN)/python --no-deps $(addprefix -e ,$(EXAMPLE_PACKAGES))
 	@touch $@
