@@ -39,8 +39,23 @@ class Statements:
         self._cursor.execute(self._dialect(sql), params)
         return [dict(row) for row in self._cursor.fetchall()]
 
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+        """Inserts the rows (each a dict with every column) into the table."""
+        names = ", ".join(columns)
+        values = ", ".join(f":{column}" for column in columns)
+        self.run_many(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)
+
     def _dialect(self, sql: str) -> str:
         return _in_dialect(sql, self._named_parameter)
+
+
+class PostgresStatements(Statements):
+    def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+        """By COPY: one stream of rows, where an INSERT for each row is a statement the server
+        binds and executes on its own (a rebuild inserts a row for each case and each task)."""
+        with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[column] for column in columns])
 
 
 @functools.lru_cache(maxsize=1024)
@@ -55,6 +70,7 @@ class SqlView:
 
     TABLES: ClassVar[list[str]] = []
     named_parameter: ClassVar[str] = r":\1"
+    statements: ClassVar[type[Statements]] = Statements
     datastore: Any
 
     def create_table(self) -> None:
@@ -67,14 +83,14 @@ class SqlView:
     def batch(self, tracking: Tracking) -> Iterator[Statements]:
         """A transaction that records `tracking` with whatever the batch wrote."""
         with self.datastore.transaction(commit=True) as cursor:
-            yield Statements(cursor, self.named_parameter)
+            yield self.statements(cursor, self.named_parameter)
             self._insert_tracking(cursor, tracking)
 
     @contextmanager
     def reading(self) -> Iterator[Statements]:
         """A transaction that only reads."""
         with self.datastore.transaction(commit=False) as cursor:
-            yield Statements(cursor, self.named_parameter)
+            yield self.statements(cursor, self.named_parameter)
 
     def read(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self.reading() as statements:
@@ -86,7 +102,9 @@ def view_for(app: Application, view: type[View]) -> View:
     tables at the same moment (see poll_recorders)."""
     if isinstance(app.recorder, PostgresTrackingRecorder):
         bases: tuple[type, ...] = (TablesMadeOnce, view, PostgresTrackingRecorder)
-        recorder = type(f"Postgres{view.__name__}", bases, {"named_parameter": r"%(\1)s"})
+        recorder = type(
+            f"Postgres{view.__name__}", bases, {"named_parameter": r"%(\1)s", "statements": PostgresStatements}
+        )
     else:
         recorder = type(f"SQLite{view.__name__}", (TablesMadeOnce, view, SQLiteTrackingRecorder), {})
     made = app.factory.tracking_recorder(recorder)

@@ -181,10 +181,7 @@ def _write_rows(
     changed: set[Any],
 ) -> None:
     if new:
-        sql.run_many(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f':{c}' for c in columns)})",
-            [rows[k] for k in new],
-        )
+        sql.insert_rows(table, columns, [rows[k] for k in new])
     if changed:
         # Only the columns a fold changes: the others (an index's among them) stay as inserted.
         assignments = ", ".join(f"{c} = :{c}" for c in changing)
