@@ -100,19 +100,19 @@ class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
             self._insert_tracking(curs, position)
         super()._insert_events(curs, stored_events, **kwargs)
 
-    def _notify_channel(self, curs: Any) -> None:
-        """The library NOTIFYs a channel in every transaction that inserts events, for readers
-        that LISTEN (its subscriptions). onestep's followers are woken in their own process
-        and poll for what another instance stored, so nobody listens, and a commit that has
-        notified queues its notice under a lock every such commit takes in turn."""
-
     def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        """As the library's, with the events passed as one array per column: the library passes
-        an array of composite values, which psycopg writes out as text in Python, escaping
-        each state byte by byte (a fifth of the ledger's time on PostgreSQL); arrays of plain
-        values go in binary, written by psycopg's C dumpers."""
+        """As the library's, with two differences.
+
+        The events go as one array per column: the library passes an array of composite
+        values, which psycopg writes out as text in Python, escaping each state byte by byte
+        (a fifth of the ledger's time on PostgreSQL); arrays of plain values go in binary,
+        written by psycopg's C dumpers.
+
+        No NOTIFY: the library notifies a channel in every transaction that inserts events,
+        for readers that LISTEN (its subscriptions). onestep's followers are woken in their own
+        process and poll for what another instance stored, so nobody listens, and a commit that
+        has notified queues its notice under a lock every such commit takes in turn."""
         self._lock_table(curs)
-        self._notify_channel(curs)
         columns = (
             [event.originator_id for event in stored_events],
             [event.originator_version for event in stored_events],
