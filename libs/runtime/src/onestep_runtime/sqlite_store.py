@@ -10,10 +10,17 @@ from its recorded position; a desk decision answered in those moments is gone an
 again. Kafka acknowledges a record on the same terms (in its replicas' page cache, not on
 disk), so NORMAL is onestep's default; `SQLITE_SYNCHRONOUS=FULL` puts every commit on disk
 before it returns. PostgreSQL keeps its own settings.
+
+A fresh store starts in SQLite's default journal mode, and the first connection each instance
+opens switches it to WAL. Instances that start at once (a service scaled out on one file)
+switch it at the same moment, a deadlock SQLite ends by failing one switch at once ("database
+is locked", without waiting out the lock timeout); that instance opens its connection again
+and finds the store in WAL mode.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteFactory
@@ -21,6 +28,7 @@ from eventsourcing.utils import Environment, EnvType
 
 LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
 DEFAULT_LEVEL = "NORMAL"
+OPENS = 4  # each failed switch means another instance's switch went through
 
 
 class SyncedConnectionPool(SQLiteConnectionPool):
@@ -29,7 +37,15 @@ class SyncedConnectionPool(SQLiteConnectionPool):
         super().__init__(**options)
 
     def _create_connection(self) -> SQLiteConnection:
-        connection = super()._create_connection()
+        for attempt in range(1, OPENS + 1):
+            try:
+                connection = super()._create_connection()
+                break
+            except sqlite3.OperationalError:
+                # the library switches the mode with the connection it opens, and lets SQLite's
+                # error through unwrapped; only a switch can fail here
+                if attempt == OPENS or self.is_journal_mode_wal:
+                    raise
         connection._sqlite_conn.execute(f"PRAGMA synchronous={self.synchronous}")
         return connection
 
