@@ -88,7 +88,7 @@ class SqlView:
 
     @contextmanager
     def reading(self) -> Iterator[Statements]:
-        """A transaction that only reads."""
+        """Statements that only read (on SQLite in a transaction; see PostgresReads)."""
         with self.datastore.transaction(commit=False) as cursor:
             yield self.statements(cursor, self.named_parameter)
 
@@ -97,11 +97,25 @@ class SqlView:
             return statements.rows(sql, params)
 
 
+class PostgresReads:
+    """On PostgreSQL a view reads outside a transaction. psycopg forgets every statement a
+    connection has prepared when a transaction on it is rolled back (DEALLOCATE ALL, a round
+    trip), and a read-only transaction ends so; the view's connections are the application's
+    (its inserts, its followers' reads), so each read cost those statements a PREPARE again,
+    another round trip each. A statement reads what was committed when it began; the reads of
+    one of the view's batches are of rows only that batch's follower writes."""
+
+    @contextmanager
+    def reading(self) -> Iterator[Statements]:
+        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+            yield self.statements(cursor, self.named_parameter)
+
+
 def view_for(app: Application, view: type[View]) -> View:
     """The view on the application's own database; instances starting at once may make its
     tables at the same moment (see poll_recorders)."""
     if isinstance(app.recorder, PostgresTrackingRecorder):
-        bases: tuple[type, ...] = (TablesMadeOnce, view, PostgresTrackingRecorder)
+        bases: tuple[type, ...] = (TablesMadeOnce, PostgresReads, view, PostgresTrackingRecorder)
         recorder = type(
             f"Postgres{view.__name__}", bases, {"named_parameter": r"%(\1)s", "statements": PostgresStatements}
         )
