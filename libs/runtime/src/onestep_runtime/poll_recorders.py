@@ -34,6 +34,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     InterfaceError,
     InternalError,
+    Notification,
     OperationalError,
     ProgrammingError,
     StoredEvent,
@@ -94,6 +95,30 @@ class SQLitePollRecorder(TablesMadeOnce, SQLiteProcessRecorder):
                 )
                 found.update(UUID(row["originator_id"]) for row in c.fetchall())
         return found
+
+    def select_share(
+        self, start: int, stop: int, limit: int, topics: Sequence[str], id_ends: Sequence[str]
+    ) -> list[Any]:
+        """Up to `limit` notifications from `start` to `stop` of these topics, of the aggregates
+        whose id ends in one of the hex digits `id_ends`: a rebuilding process's share of the
+        log, chosen by the store rather than read and dropped."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT rowid, * FROM {self.events_table_name} WHERE rowid>=? AND rowid<=?"
+                f" AND topic IN ({','.join('?' * len(topics))}) AND substr(originator_id, -1) IN"
+                f" ({','.join('?' * len(id_ends))}) ORDER BY rowid LIMIT ?",
+                [start, stop, *topics, *id_ends, limit],
+            )
+            return [
+                Notification(
+                    id=row["rowid"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
 
     def notification_ids(self, start: int, limit: int) -> list[int]:
         """The ids of up to `limit` stored events from `start`, without their states."""
@@ -214,6 +239,31 @@ class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._notification_ids_statement, (start, limit), prepare=True)
             return [row["notification_id"] for row in curs.fetchall()]
+
+    def select_share(
+        self, start: int, stop: int, limit: int, topics: Sequence[str], id_ends: Sequence[str]
+    ) -> list[Any]:
+        """As `SQLitePollRecorder.select_share`."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_share_statement, (start, stop, list(topics), list(id_ends), limit), prepare=True)
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    @functools.cached_property
+    def _select_share_statement(self) -> Any:
+        return SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{table}"
+            " WHERE notification_id >= %s AND notification_id <= %s AND topic = ANY(%s)"
+            " AND right(originator_id::text, 1) = ANY(%s) ORDER BY notification_id LIMIT %s"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
 
     def stored_among(self, originator_ids: Collection[UUID]) -> set[UUID]:
         """Which of these aggregates have events stored."""
