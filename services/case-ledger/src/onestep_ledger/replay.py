@@ -3,11 +3,12 @@ the view folds read back from the log in order, decoded and folded into a view, 
 time, each page in one transaction with its position. What a new or changed read model goes
 through, and what the benchmark times.
 
-A rebuild can run in several processes, one core each (`rebuild_in_processes`): each reads
-the whole log and folds the events of its own share of the cases (a case's rows are written by
-one process only), recording its position under a name of its own; once all have reached
-the log's end, the view's position is recorded there. An interrupted rebuild goes on from
-where each process stopped when run again with as many processes."""
+A rebuild can run in several processes, one core each (`rebuild_in_processes`): each folds
+the events of its own share of the cases (a case's rows are written by one process only),
+read alone where the store can pick them (`Shard.id_ends`), recording its position under a
+name of its own; once all have reached the log's end, the view's position is recorded there.
+An interrupted rebuild goes on from where each process stopped when run again with as many
+processes."""
 
 from __future__ import annotations
 
