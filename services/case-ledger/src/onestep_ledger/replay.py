@@ -73,24 +73,27 @@ def rebuild(source: Application, projection: StatsProjection, *, shard: Shard = 
     folded = 0
     kept = KeptRows()
     while position < end:
-        page = _page(source, shard, position + 1, end)
-        # A short page is the last before `end`: nothing the view folds (of this share) lies between them.
-        last = page[-1].id if len(page) == PAGE else end
-        if shard.count > 1:
-            page = [notification for notification in page if shard.holds(notification.originator_id)]
+        page, last = _page(source, shard, position + 1, end)
         projection.apply_stored(page, source.mapper, last, kept, shard.position)
         position = last
         folded += len(page)
     return folded
 
 
-def _page(source: Application, shard: Shard, start: int, end: int) -> list[Any]:
-    """The next page of the log's events the view folds: of the shard's cases alone where the
-    store can choose them (the page's others are dropped by the caller)."""
+def _page(source: Application, shard: Shard, start: int, end: int) -> tuple[list[Any], int]:
+    """The next page of the shard's events the view folds, and the position it reaches: a short
+    page is the last before `end` (nothing the view folds, of this share, lies between them).
+    The store picks the shard's cases where it can; otherwise the others are dropped here."""
     select_share = getattr(source.recorder, "select_share", None)
-    if shard.count > 1 and shard.id_ends and select_share:
-        return select_share(start, end, PAGE, FOLDED_TOPICS, shard.id_ends)
-    return source.recorder.select_notifications(start, PAGE, stop=end, topics=FOLDED_TOPICS)
+    picked = shard.count > 1 and shard.id_ends is not None and select_share is not None
+    if picked:
+        page = select_share(start, end, PAGE, FOLDED_TOPICS, shard.id_ends)
+    else:
+        page = source.recorder.select_notifications(start, PAGE, stop=end, topics=FOLDED_TOPICS)
+    last = page[-1].id if len(page) == PAGE else end
+    if shard.count > 1 and not picked:
+        page = [notification for notification in page if shard.holds(notification.originator_id)]
+    return page, last
 
 
 def open_rebuild(source_env: dict[str, str], target_env: dict[str, str]) -> tuple[Application, StatsProjection]:
