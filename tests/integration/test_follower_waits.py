@@ -96,3 +96,33 @@ async def test_a_follower_whose_peer_fails_backs_off_however_often_it_is_woken(s
         await wake_often(relay)
 
         assert attempts == [1]
+
+
+async def test_a_follower_that_handed_over_all_there_was_reads_the_log_again_only_when_woken(store_env, monkeypatch):
+    app = DepartmentTasks(env=store_env, department=DEPARTMENT)
+    assert app.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 0)
+    reads = []
+    read_ids = app.recorder.notification_ids
+
+    def counted(start: int, limit: int) -> list[int]:
+        reads.append(start)
+        return read_ids(start, limit)
+
+    monkeypatch.setattr(app.recorder, "notification_ids", counted)
+    handed = []
+
+    async def hand_over(events) -> None:
+        handed.append(len(events))
+
+    relay = NotificationFollower(app, name="relay", handle=hand_over, idle_wait_s=60.0)
+    async with running(relay):
+        await eventually(lambda: relay.position)
+        await asyncio.sleep(0.3)  # time enough for a read straight after the batch
+        assert (handed, len(reads)) == ([1], 1)
+
+        assert app.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 1)
+        relay.wake()
+        await eventually(lambda: len(handed) == 2)
+
+        assert handed == [1, 1]
+        assert len(reads) == 2

@@ -155,7 +155,7 @@ class NotificationFollower:
                     if not await self._lead():
                         await self._pause(STAND_BY_S)
                         continue
-                    handled = await self._follow_once()
+                    more = await self._follow_once()
                     delay = self._retry_delay_s
                 except Exception as exc:  # a peer or the store is down: retry the same batch later
                     FAILURES.labels(self.name).inc()
@@ -163,7 +163,7 @@ class NotificationFollower:
                     await self._pause(delay)
                     delay = min(delay * 2, 30.0)
                     continue
-                if not handled:
+                if not more:
                     await self._sleep(self._idle_wait_s)
         finally:
             self._lease.release()
@@ -193,6 +193,10 @@ class NotificationFollower:
         LEADING.labels(self.name).set(int(leading))
 
     async def _follow_once(self) -> bool:
+        """Hands over the next batch; whether the log may hold more at once. A batch short of
+        the batch size was all there was when it was read: what is stored after that wakes the
+        follower (the wake is cleared before the read), and the log is not read again for
+        nothing (a read is a thread hop and a query; that read was one after each batch)."""
         self._wake.clear()  # a wake that comes while this batch is read is kept for the next
         events, last = await asyncio.to_thread(self._log.read, self.position + 1, self._batch_size)
         if last is None:
@@ -206,7 +210,7 @@ class NotificationFollower:
             self.position = await self.stored_position()
             return True
         self.position = last
-        return True
+        return len(events) >= self._batch_size
 
     async def _deliver(self, events: list[Any], last: int) -> None:
         await self._handle(events)
