@@ -50,6 +50,29 @@ def test_a_follower_gets_what_this_process_recorded_as_recorded_and_another_inst
     assert log.read(stored[-1].id + 1, 100) == ([], None)
 
 
+def test_what_this_process_recorded_is_read_from_memory_up_to_an_id_it_does_not_hold(store_env, monkeypatch):
+    """The ids are unique, so a run of consecutive ids this process holds is all the store has
+    between them; after the run, an id it does not hold may be another instance's event."""
+    this = DepartmentTasks(env=store_env, department=DEPARTMENT)
+    other = DepartmentTasks(env=store_env, department=DEPARTMENT)
+    log = DecodedLog.of(this)
+    for offset in range(2):
+        assert this.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], offset)
+    assert other.apply_batch("applications", 1, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 0)
+    assert this.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 2)
+    stored = this.recorder.select_notifications(1, 100)
+    as_stored = [this.mapper.to_domain_event(notification) for notification in stored]
+    queries = []
+    monkeypatch.setattr(this.recorder, "notification_ids", lambda *args: queries.append(args))
+
+    first, _, others, last = (notification.id for notification in stored)
+    assert log.remembered(first, 100) == (as_stored[:2], first + 1, True)  # more past the gap
+    assert log.remembered(first, 1) == (as_stored[:1], first, True)  # a full batch
+    assert log.remembered(others, 100) == ([], None, False)  # the other instance's
+    assert log.remembered(last, 100) == (as_stored[3:], last, False)  # all there was
+    assert queries == []
+
+
 def test_what_a_case_keeps_of_its_events_is_not_changed_in_place_by_what_comes_after(store_env):
     """The followers get the events a case recorded as objects the case may still hold (its
     application, a held decision, licences): a case that changed one in place later would have

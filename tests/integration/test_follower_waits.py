@@ -98,7 +98,12 @@ async def test_a_follower_whose_peer_fails_backs_off_however_often_it_is_woken(s
         assert attempts == [1]
 
 
-async def test_a_follower_that_handed_over_all_there_was_reads_the_log_again_only_when_woken(store_env, monkeypatch):
+async def test_a_follower_reads_the_store_only_for_what_this_process_did_not_record_and_not_again_at_once(
+    store_env, monkeypatch
+):
+    """The first batch was recorded before the follower came (as by an instance before a
+    restart), the second while it follows: only the first is read from the store, and neither
+    is followed by another read at once."""
     app = DepartmentTasks(env=store_env, department=DEPARTMENT)
     assert app.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 0)
     reads = []
@@ -125,4 +130,5 @@ async def test_a_follower_that_handed_over_all_there_was_reads_the_log_again_onl
         await eventually(lambda: len(handed) == 2)
 
         assert handed == [1, 1]
-        assert len(reads) == 2
+        await asyncio.sleep(0.3)
+        assert len(reads) == 1

@@ -51,6 +51,7 @@ class DecodedLog:
         self._app = app
         self._keep = keep
         self._decoded: OrderedDict[int, Any] = OrderedDict()
+        self._newest = 0  # the highest notification id held
         self._lock = threading.Lock()  # followers read from threads of their own
 
     @classmethod
@@ -71,10 +72,28 @@ class DecodedLog:
             log._keep_all((recording.notification.id, recording.domain_event) for recording in recordings)
 
     def _keep_all(self, events: Iterable[tuple[int, Any]]) -> None:
+        events = dict(events)
         with self._lock:
             self._decoded.update(events)
+            self._newest = max(self._newest, max(events, default=0))
             while len(self._decoded) > self._keep:
                 self._decoded.popitem(last=False)
+
+    def remembered(self, start: int, limit: int) -> tuple[list[Any], int | None, bool]:
+        """Up to `limit` events from notification id `start` that this process holds, to the
+        first id it does not hold, read without the store (so without a thread): ids are unique,
+        so the store has nothing else between the first and the last. And whether the log may
+        hold more at once: a full batch, or events held past an id that another instance's
+        event may be."""
+        events: list[Any] = []
+        with self._lock:
+            while len(events) < limit and (event := self._decoded.get(start + len(events), _NOT_HELD)) is not _NOT_HELD:
+                events.append(event)
+            newest = self._newest
+        if not events:
+            return [], None, False
+        last = start + len(events) - 1
+        return events, last, len(events) >= limit or newest > last
 
     def read(self, start: int, limit: int) -> tuple[list[Any], int | None]:
         """Up to `limit` events from notification id `start`, and the id of the last. The store
@@ -98,6 +117,7 @@ class DecodedLog:
 
 
 _LOGS_LOCK = threading.Lock()
+_NOT_HELD = object()
 # How often a standby instance asks for the lease, and a following one whether it still holds it.
 STAND_BY_S = 1.0
 LEASE_CHECK_S = 1.0
@@ -193,12 +213,16 @@ class NotificationFollower:
         LEADING.labels(self.name).set(int(leading))
 
     async def _follow_once(self) -> bool:
-        """Hands over the next batch; whether the log may hold more at once. A batch short of
-        the batch size was all there was when it was read: what is stored after that wakes the
-        follower (the wake is cleared before the read), and the log is not read again for
-        nothing (a read is a thread hop and a query; that read was one after each batch)."""
+        """Hands over the next batch; whether the log may hold more at once. What this process
+        recorded comes from memory, the rest from the store. A batch that was all there was when
+        it was read is not followed by another read at once: what is stored after it wakes the
+        follower (the wake is cleared before the read), and that read found nothing after nearly
+        every batch (a read from the store is a thread hop and a query)."""
         self._wake.clear()  # a wake that comes while this batch is read is kept for the next
-        events, last = await asyncio.to_thread(self._log.read, self.position + 1, self._batch_size)
+        events, last, more = self._log.remembered(self.position + 1, self._batch_size)
+        if last is None:  # not held here: read from the store
+            events, last = await asyncio.to_thread(self._log.read, self.position + 1, self._batch_size)
+            more = len(events) >= self._batch_size
         if last is None:
             return False
         try:
@@ -210,7 +234,7 @@ class NotificationFollower:
             self.position = await self.stored_position()
             return True
         self.position = last
-        return len(events) >= self._batch_size
+        return more
 
     async def _deliver(self, events: list[Any], last: int) -> None:
         await self._handle(events)
