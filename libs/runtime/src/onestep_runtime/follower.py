@@ -2,8 +2,8 @@
 
 This is the outbox: what a service publishes (to Kafka, to a webhook) is read back from
 what it stored, never written a second time beside save(). The follower records its
-position after each handled batch; a restart may hand the last batch over again, and
-the receivers drop repeats by event id.
+position at most once a second while it is busy, and as soon as it is idle; a restart may
+hand the last second's batches over again, and the receivers drop repeats by event id.
 
 Instances of a service share the store: one at a time follows under a name, by a lease
 (see leases); the others stand by and take over from the recorded position.
@@ -121,6 +121,9 @@ _NOT_HELD = object()
 # How often a standby instance asks for the lease, and a following one whether it still holds it.
 STAND_BY_S = 1.0
 LEASE_CHECK_S = 1.0
+# How often a busy follower records its position. A record per batch was a transaction, and
+# a thread hop, for every poll of the service's consumer, most of a gateway's transactions.
+RECORD_EVERY_S = 1.0
 
 BatchOfEvents = Callable[[list[Any]], Awaitable[None]]
 # Writes the events into a view, with the position of the last one, in one transaction.
@@ -154,6 +157,8 @@ class NotificationFollower:
         self._lease_checked = float("-inf")
         self.leading = False
         self.position = 0
+        self._recorded = 0  # the position last recorded (or found recorded)
+        self._record_due = 0.0
 
     async def stored_position(self) -> int:
         """The position recorded in the store (reads the store, so it also tells it answers)."""
@@ -175,17 +180,16 @@ class NotificationFollower:
                     if not await self._lead():
                         await self._pause(STAND_BY_S)
                         continue
-                    more = await self._follow_once()
+                    if not await self._follow_once() and not await self._sleep(self._idle_wait_s):
+                        await self._record_position()  # idle: what was handed over is recorded
                     delay = self._retry_delay_s
                 except Exception as exc:  # a peer or the store is down: retry the same batch later
                     FAILURES.labels(self.name).inc()
                     log.warning("%s: %r; retrying in %.1fs", self.name, exc, delay)
                     await self._pause(delay)
                     delay = min(delay * 2, 30.0)
-                    continue
-                if not more:
-                    await self._sleep(self._idle_wait_s)
         finally:
+            self._record_before_stopping()
             self._lease.release()
             self._set_leading(False)
 
@@ -201,7 +205,7 @@ class NotificationFollower:
             raise
         self._lease_checked = time.monotonic()
         if held and not self.leading:
-            self.position = await self.stored_position()
+            self.position = self._recorded = await self.stored_position()
             log.info("%s: following the log from position %d", self.name, self.position)
         elif self.leading and not held:
             log.warning("%s: another instance follows the log now; standing by", self.name)
@@ -228,22 +232,51 @@ class NotificationFollower:
         try:
             await self._deliver(events, last)
         except IntegrityError:
-            # Another instance of the service follows the same log and recorded a position
-            # first (it handled the batch too; receivers drop repeats by event id): go on
-            # from whatever is recorded now.
-            self.position = await self.stored_position()
+            await self._go_on_from_recorded()
             return True
         self.position = last
+        if time.monotonic() >= self._record_due:
+            await self._record_position()
         return more
 
     async def _deliver(self, events: list[Any], last: int) -> None:
         await self._handle(events)
-        await asyncio.to_thread(self._app.recorder.insert_events, [], tracking=Tracking(self.name, last))
 
-    async def _sleep(self, seconds: float) -> None:
-        """Waits for new events to be stored, or `seconds`."""
-        with contextlib.suppress(TimeoutError):
+    async def _record_position(self) -> None:
+        self._record_due = time.monotonic() + RECORD_EVERY_S
+        if self.position <= self._recorded:
+            return
+        position = self.position
+        try:
+            await asyncio.to_thread(self._app.recorder.insert_events, [], tracking=Tracking(self.name, position))
+        except IntegrityError:
+            await self._go_on_from_recorded()
+            return
+        self._recorded = position
+
+    async def _go_on_from_recorded(self) -> None:
+        """Another instance of the service follows the same log and recorded a position first
+        (it handled the batches too; receivers drop repeats by event id): this one goes on from
+        whatever is recorded now."""
+        self.position = self._recorded = await self.stored_position()
+
+    def _record_before_stopping(self) -> None:
+        """What was handed over is recorded, so that the next start does not hand it over again
+        (on the loop: the task may be being cancelled)."""
+        if not self.leading or self.position <= self._recorded:
+            return
+        try:
+            self._app.recorder.insert_events([], tracking=Tracking(self.name, self.position))
+        except Exception as exc:  # the store is away, or another instance recorded further
+            log.warning("%s: position %d not recorded on stopping: %r", self.name, self.position, exc)
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Waits for new events to be stored, or `seconds`; whether it was woken."""
+        try:
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def _pause(self, seconds: float) -> None:
         """Waits `seconds` whatever is stored meanwhile (standing by, backing off): a wake,
@@ -266,6 +299,7 @@ class ViewFollower(NotificationFollower):
 
     async def _deliver(self, events: list[Any], last: int) -> None:
         await asyncio.to_thread(self._apply, events, last)
+        self._recorded = last  # with what it wrote
 
     @staticmethod
     async def _not_used(events: list[Any]) -> None:

@@ -27,7 +27,8 @@ DISPATCH_NAME = "dispatch"
 
 def dispatch_backlog(app: DepartmentTasks) -> int:
     """Recorded events not yet handed to the adapter, read from the store: whichever instance
-    dispatches (see leases), every instance says the same."""
+    dispatches (see leases), every instance says the same. A busy dispatcher records how far it
+    got once a second, so under load this counts up to a second's events it has handed over."""
     return (app.recorder.max_notification_id() or 0) - (app.recorder.max_tracking_id(DISPATCH_NAME) or 0)
 
 
