@@ -132,3 +132,49 @@ async def test_a_follower_reads_the_store_only_for_what_this_process_did_not_rec
         assert handed == [1, 1]
         await asyncio.sleep(0.3)
         assert len(reads) == 1
+
+
+class CountingWakes:
+    """Stands for a follower: counts the wakes its consumer gives it."""
+
+    def __init__(self):
+        self.wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+
+async def test_only_a_poll_that_stored_events_wakes_the_followers(store_env):
+    """A gateway's polls are often only case events it passes over, or applications of other
+    departments: woken by those, each follower looked in its store for nothing."""
+    from aiokafka import AIOKafkaProducer, TopicPartition
+    from aiokafka.structs import ConsumerRecord
+
+    from onestep_runtime.consumer import Batch, Delivery
+    from onestep_runtime.kafka import RenewingProducer
+    from onestep_runtime.projection_consumer import projection_consumer
+
+    app = DepartmentTasks(env=store_env, department=DEPARTMENT)
+    follower = CountingWakes()
+    consumer = projection_consumer(
+        app,
+        bootstrap_servers="127.0.0.1:9",  # never connected: the poll is handed over directly
+        group_id="gateway",
+        topics=["applications"],
+        service="gateway",
+        producer=RenewingProducer(lambda: AIOKafkaProducer(bootstrap_servers="127.0.0.1:9")),
+        followers=[follower],
+        max_records=10,
+    )
+    partition = TopicPartition("applications", 0)
+
+    def poll(offset: int, departments: list[str]) -> dict:
+        envelope = submitted_envelope(uuid.uuid4(), departments)
+        record = ConsumerRecord("applications", 0, offset, 0, 0, None, None, None, 0, 0, [])
+        return {partition: Batch([Delivery(record, envelope)], offset)}
+
+    await consumer._handle_batches(poll(0, ["fire-rescue"]))  # another department's application
+    assert (follower.wakes, app.recorder.max_notification_id()) == (0, None)
+
+    await consumer._handle_batches(poll(1, [DEPARTMENT]))
+    assert follower.wakes == 1 and app.recorder.max_notification_id()

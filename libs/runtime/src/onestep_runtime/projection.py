@@ -114,6 +114,9 @@ class BatchProjection(EventSourcedProjection[UUID]):
         # The partition whose records `apply_envelope` is applying (None outside a poll): what
         # only the instance that owns a partition writes can be kept apart by it.
         self.partition: int | None = None
+        # Whether the last poll applied stored events (set by `apply_poll`, which its consumer
+        # calls one poll at a time): a poll that stored none has nothing for the followers.
+        self.poll_stored_events = False
         self._working_set: OrderedDict[UUID, Any] = OrderedDict()
         self._working_set_lock = threading.Lock()
         # Writers read what the working set let go straight from the store, past the aggregate
@@ -161,6 +164,7 @@ class BatchProjection(EventSourcedProjection[UUID]):
         (topic, partition) of the batches whose position was recorded already (another instance
         applied them, or this one before a restart): those are not applied again."""
         applied_before: set[tuple[str, int]] = set()
+        self.poll_stored_events = False
         while pending := [batch for batch in batches if (batch.topic, batch.partition) not in applied_before]:
             processing = BatchProcessing(
                 positions=[batch.position for batch in pending], unstored=self._unstored(pending)
@@ -175,6 +179,7 @@ class BatchProjection(EventSourcedProjection[UUID]):
             self.finish_batch(processing)
             recorded_before = self.record_processing(processing)
             if not recorded_before:
+                self.poll_stored_events = bool(processing.events)
                 break
             # The others are applied again without them, from the aggregates as stored.
             applied_before |= {_topic_partition(position) for position in recorded_before}

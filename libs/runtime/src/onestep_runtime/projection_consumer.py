@@ -1,5 +1,5 @@
 """Wires a BatchProjection to Kafka: each poll applied with its partitions' positions in one
-transaction, and the followers of the projection's own log woken when new events were stored."""
+transaction, and the followers of the projection's own log woken when it stored new events."""
 
 from __future__ import annotations
 
@@ -36,8 +36,9 @@ def projection_consumer(
             for partition, batch in batches.items()
         ]
         applied_before = await asyncio.to_thread(app.apply_poll, poll)
-        for follower in followers:
-            follower.wake()
+        if app.poll_stored_events:  # (a gateway's polls are often case events it passes over)
+            for follower in followers:
+                follower.wake()
         return [by_name[name] for name in applied_before]
 
     async def stored_position(partition: TopicPartition) -> int | None:
