@@ -72,10 +72,10 @@ class DecodedLog:
             log._keep_all((recording.notification.id, recording.domain_event) for recording in recordings)
 
     def _keep_all(self, events: Iterable[tuple[int, Any]]) -> None:
-        events = dict(events)
+        held = dict(events)
         with self._lock:
-            self._decoded.update(events)
-            self._newest = max(self._newest, max(events, default=0))
+            self._decoded.update(held)
+            self._newest = max(self._newest, *held, 0)
             while len(self._decoded) > self._keep:
                 self._decoded.popitem(last=False)
 
