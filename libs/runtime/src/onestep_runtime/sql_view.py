@@ -9,6 +9,7 @@ Statements are written once with `:name` parameters and given to either database
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +46,12 @@ class Statements:
         values = ", ".join(f":{column}" for column in columns)
         self.run_many(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)
 
+    def insert_new_rows(self, table: str, columns: tuple[str, ...], key: str, rows: list[dict[str, Any]]) -> None:
+        """Inserts the rows (each a dict with every column) whose `key` the table does not hold."""
+        names = ", ".join(columns)
+        values = ", ".join(f":{column}" for column in columns)
+        self.run_many(f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT ({key}) DO NOTHING", rows)
+
     def _dialect(self, sql: str) -> str:
         return _in_dialect(sql, self._named_parameter)
 
@@ -56,6 +63,16 @@ class PostgresStatements(Statements):
         with self._cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row[column] for column in columns])
+
+    def insert_new_rows(self, table: str, columns: tuple[str, ...], key: str, rows: list[dict[str, Any]]) -> None:
+        """As one statement: the rows go as a JSON array read into the table's own row type
+        (an INSERT a row was a statement each; a gateway's desk inserts a row for each task)."""
+        names = ", ".join(columns)
+        self._cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, %s::json)"
+            f" ON CONFLICT ({key}) DO NOTHING",
+            [json.dumps([{column: row[column] for column in columns} for row in rows])],
+        )
 
 
 @functools.lru_cache(maxsize=1024)

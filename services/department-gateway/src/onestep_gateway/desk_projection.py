@@ -21,36 +21,42 @@ STATUS_OF = {
 }
 
 
+RECEIVED = (DepartmentTask.Received, DepartmentTask.DecidedAtOnce)
+COLUMNS = ("task_id", "case_id", "item", "region", "round", "due_at", "status", "received_at")
+
+
+def _row(event: Any) -> dict[str, Any]:
+    task = event.task
+    return {
+        "task_id": str(event.originator_id),
+        "case_id": task["case_id"],
+        "item": task["item"],
+        "region": task["region"],
+        "round": task.get("round", 1),
+        "due_at": task["due_at"],
+        "status": "received" if isinstance(event, DepartmentTask.Received) else "decided",
+        "received_at": event.timestamp.isoformat(),
+    }
+
+
 class DeskProjection:
     def __init__(self, view: DeskTables):
         self.view = view
 
     def apply(self, domain_events: list[Any], last_notification_id: int) -> None:
+        """The batch's new tasks are inserted together, then the changes made in order: a task's
+        first event is the one that makes it, so none of its changes comes before its row."""
+        received = [_row(event) for event in domain_events if isinstance(event, RECEIVED)]
         with self.view.batch(Tracking(DESK_NAME, last_notification_id)) as sql:
+            if received:
+                sql.insert_new_rows("desk_tasks", COLUMNS, "task_id", received)
             for event in domain_events:
                 self._apply(sql, event)
 
     @staticmethod
     def _apply(sql: Statements, event: Any) -> None:
         task_id = str(event.originator_id)
-        if isinstance(event, DepartmentTask.Received | DepartmentTask.DecidedAtOnce):
-            task = event.task
-            sql.run(
-                "INSERT INTO desk_tasks (task_id, case_id, item, region, round, due_at, status, received_at)"
-                " VALUES (:task_id, :case_id, :item, :region, :round, :due_at, :status, :received_at)"
-                " ON CONFLICT (task_id) DO NOTHING",
-                {
-                    "status": "received" if isinstance(event, DepartmentTask.Received) else "decided",
-                    "task_id": task_id,
-                    "case_id": task["case_id"],
-                    "item": task["item"],
-                    "region": task["region"],
-                    "round": task.get("round", 1),
-                    "due_at": task["due_at"],
-                    "received_at": event.timestamp.isoformat(),
-                },
-            )
-        elif isinstance(event, DepartmentTask.Claimed):
+        if isinstance(event, DepartmentTask.Claimed):
             sql.run(
                 "UPDATE desk_tasks SET claimed_by = :officer WHERE task_id = :task_id",
                 {"officer": event.officer, "task_id": task_id},
