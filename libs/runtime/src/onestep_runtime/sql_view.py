@@ -52,6 +52,14 @@ class Statements:
         values = ", ".join(f":{column}" for column in columns)
         self.run_many(f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT ({key}) DO NOTHING", rows)
 
+    def update_rows(
+        self, table: str, changing: tuple[str, ...], key: tuple[str, ...], rows: list[dict[str, Any]]
+    ) -> None:
+        """Sets the `changing` columns of each row found by its `key` columns (each row a dict with both)."""
+        assignments = ", ".join(f"{column} = :{column}" for column in changing)
+        where = " AND ".join(f"{column} = :{column}" for column in key)
+        self.run_many(f"UPDATE {table} SET {assignments} WHERE {where}", rows)
+
     def _dialect(self, sql: str) -> str:
         return _in_dialect(sql, self._named_parameter)
 
@@ -71,8 +79,24 @@ class PostgresStatements(Statements):
         self._cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, %s::json)"
             f" ON CONFLICT ({key}) DO NOTHING",
-            [json.dumps([{column: row[column] for column in columns} for row in rows])],
+            [_json_rows(rows, columns)],
         )
+
+    def update_rows(
+        self, table: str, changing: tuple[str, ...], key: tuple[str, ...], rows: list[dict[str, Any]]
+    ) -> None:
+        """As one statement, the rows read from a JSON array as `insert_new_rows` reads them."""
+        assignments = ", ".join(f"{column} = r.{column}" for column in changing)
+        where = " AND ".join(f"t.{column} = r.{column}" for column in key)
+        self._cursor.execute(
+            f"UPDATE {table} AS t SET {assignments}"
+            f" FROM json_populate_recordset(NULL::{table}, %s::json) AS r WHERE {where}",
+            [_json_rows(rows, (*key, *changing))],
+        )
+
+
+def _json_rows(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    return json.dumps([{column: row[column] for column in columns} for row in rows])
 
 
 @functools.lru_cache(maxsize=1024)

@@ -184,9 +184,7 @@ def _write_rows(
         sql.insert_rows(table, columns, [rows[k] for k in new])
     if changed:
         # Only the columns a fold changes: the others (an index's among them) stay as inserted.
-        assignments = ", ".join(f"{c} = :{c}" for c in changing)
-        where = " AND ".join(f"{c} = :{c}" for c in key)
-        sql.run_many(f"UPDATE {table} SET {assignments} WHERE {where}", [rows[k] for k in changed])
+        sql.update_rows(table, changing, key, [rows[k] for k in changed])
 
 
 # -- the report -------------------------------------------------------------------------
