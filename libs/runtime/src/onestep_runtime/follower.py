@@ -75,7 +75,7 @@ class DecodedLog:
         held = dict(events)
         with self._lock:
             self._decoded.update(held)
-            self._newest = max(self._newest, *held, 0)
+            self._newest = max(self._newest, max(held, default=0))
             while len(self._decoded) > self._keep:
                 self._decoded.popitem(last=False)
 
@@ -246,13 +246,10 @@ class NotificationFollower:
         self._record_due = time.monotonic() + RECORD_EVERY_S
         if self.position <= self._recorded:
             return
-        position = self.position
         try:
-            await asyncio.to_thread(self._app.recorder.insert_events, [], tracking=Tracking(self.name, position))
+            await asyncio.to_thread(self._record, self.position)
         except IntegrityError:
             await self._go_on_from_recorded()
-            return
-        self._recorded = position
 
     async def _go_on_from_recorded(self) -> None:
         """Another instance of the service follows the same log and recorded a position first
@@ -266,9 +263,13 @@ class NotificationFollower:
         if not self.leading or self.position <= self._recorded:
             return
         try:
-            self._app.recorder.insert_events([], tracking=Tracking(self.name, self.position))
+            self._record(self.position)
         except Exception as exc:  # the store is away, or another instance recorded further
             log.warning("%s: position %d not recorded on stopping: %r", self.name, self.position, exc)
+
+    def _record(self, position: int) -> None:
+        self._app.recorder.insert_events([], tracking=Tracking(self.name, position))
+        self._recorded = position
 
     async def _sleep(self, seconds: float) -> bool:
         """Waits for new events to be stored, or `seconds`; whether it was woken."""

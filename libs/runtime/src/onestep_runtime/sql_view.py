@@ -42,15 +42,11 @@ class Statements:
 
     def insert_rows(self, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
         """Inserts the rows (each a dict with every column) into the table."""
-        names = ", ".join(columns)
-        values = ", ".join(f":{column}" for column in columns)
-        self.run_many(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)
+        self.run_many(_insert(table, columns), rows)
 
     def insert_new_rows(self, table: str, columns: tuple[str, ...], key: str, rows: list[dict[str, Any]]) -> None:
         """Inserts the rows (each a dict with every column) whose `key` the table does not hold."""
-        names = ", ".join(columns)
-        values = ", ".join(f":{column}" for column in columns)
-        self.run_many(f"INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT ({key}) DO NOTHING", rows)
+        self.run_many(f"{_insert(table, columns)} ON CONFLICT ({key}) DO NOTHING", rows)
 
     def update_rows(
         self, table: str, changing: tuple[str, ...], key: tuple[str, ...], rows: list[dict[str, Any]]
@@ -93,6 +89,11 @@ class PostgresStatements(Statements):
             f" FROM json_populate_recordset(NULL::{table}, %s::json) AS r WHERE {where}",
             [_json_rows(rows, (*key, *changing))],
         )
+
+
+def _insert(table: str, columns: tuple[str, ...]) -> str:
+    values = ", ".join(f":{column}" for column in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"
 
 
 def _json_rows(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:

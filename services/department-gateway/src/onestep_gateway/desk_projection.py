@@ -51,10 +51,10 @@ class DeskProjection:
             if received:
                 sql.insert_new_rows("desk_tasks", COLUMNS, "task_id", received)
             for event in domain_events:
-                self._apply(sql, event)
+                self._change(sql, event)
 
     @staticmethod
-    def _apply(sql: Statements, event: Any) -> None:
+    def _change(sql: Statements, event: Any) -> None:
         task_id = str(event.originator_id)
         if isinstance(event, DepartmentTask.Claimed):
             sql.run(
