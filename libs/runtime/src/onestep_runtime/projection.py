@@ -38,6 +38,8 @@ STORE_DEFAULTS = {
     # cache serves reads outside it (queries, an aggregate the working set let go), and at
     # 2,000 it held the working set's cases again as copies: 20 MB of the ledger on PostgreSQL.
     "AGGREGATE_CACHE_MAXSIZE": "200",
+    # The library's JSON, written by orjson (see stored_json).
+    "TRANSCODER_TOPIC": "onestep_runtime.stored_json:StoredJson",
 }
 
 
