@@ -290,12 +290,27 @@ class ViewFollower(NotificationFollower):
     """Follows the log into a view (an eventsourcing tracking recorder) that records the
     position in the same transaction as what it wrote: nothing is counted twice or skipped."""
 
-    def __init__(self, app: Application, *, view: TrackingRecorder, name: str, apply: TrackedBatch, **options: Any):
+    def __init__(
+        self,
+        app: Application,
+        *,
+        view: TrackingRecorder,
+        name: str,
+        apply: TrackedBatch,
+        forget: Callable[[], None] | None = None,
+        **options: Any,
+    ):
+        """`forget`: for a view that carries what it wrote from batch to batch, called whenever
+        the follower goes on from the position recorded in the store (taking the lead, or after
+        another instance recorded further): another instance may have written the view since."""
         super().__init__(app, name=name, handle=self._not_used, **options)
         self._view = view
         self._apply = apply
+        self._forget = forget
 
     async def stored_position(self) -> int:
+        if self._forget:
+            self._forget()
         return await asyncio.to_thread(self._view.max_tracking_id, self.name) or 0
 
     async def _deliver(self, events: list[Any], last: int) -> None:

@@ -64,7 +64,7 @@ def bootstrap(
     relay = NotificationFollower(app, name=RELAY_NAME, handle=CaseEventPublisher(producer).publish_batch)
     watcher = DeadlineWatcher(app, interval_s=settings.sweep_interval_s, on_fired=relay.wake)
     stats = StatsProjection(stats_view(app), app.calendar)
-    stats_follower = ViewFollower(app, view=stats.view, name=STATS_NAME, apply=stats.apply)
+    stats_follower = ViewFollower(app, view=stats.view, name=STATS_NAME, apply=stats.apply, forget=stats.forget)
 
     consumer = projection_consumer(
         app,

@@ -3,8 +3,9 @@ back for `GET /v1/stats`: cases by state, procedures and documents per case agai
 baseline before the reform, elapsed working days against the promise and the baseline, each
 department's on-time rate, and the cases accepted in one region for another.
 
-Each batch of the log reads the rows of the cases it names, folds its events into them in
-memory (`stats_fold`) and writes each changed row once, in one transaction with its position.
+Each batch of the log takes the rows of the cases it names (those its writer carries from the
+batches before, the others read from the tables), folds its events into them in memory
+(`stats_fold`) and writes each changed row once, in one transaction with its position.
 The rows are read before that transaction: only one follower writes the view (see leases),
 and each process of a rebuild writes the rows of cases of its own, so no one else changes
 them meanwhile, and on SQLite a transaction that begins by writing waits for another
@@ -35,16 +36,26 @@ OPENED_TOPIC = get_topic(Case.Opened)
 class StatsProjection:
     FOLDS = FOLDS
 
-    def __init__(self, view: Any, calendar: Calendar):
+    def __init__(self, view: Any, calendar: Calendar, kept_cases: int = 2_000):
         self.view = view
         self.calendar = calendar
+        # The rows of the open cases this view wrote last, carried from batch to batch: a case's
+        # decisions come in later batches than its opening, and looking its rows up again was
+        # most of what the view asked the store (on PostgreSQL, by a table scan while the
+        # planner has no statistics of a growing table yet).
+        self.kept = KeptRows(kept_cases)
 
     def apply(self, domain_events: list[Any], last_notification_id: int) -> None:
         """Folds the batch into the rows it touches, read once and written once, in one
         transaction with the position."""
         folded = [event for event in domain_events if isinstance(event, FOLDS)]
         names = [(event.originator_id, isinstance(event, Case.Opened)) for event in folded]
-        self._fold(names, folded, last_notification_id)
+        self._fold_keeping(names, folded, last_notification_id, self.kept)
+
+    def forget(self) -> None:
+        """Lets the carried rows go: another instance may have written the view since (its
+        follower calls this whenever it goes on from the position recorded in the store)."""
+        self.kept.clear()
 
     def apply_stored(
         self,
@@ -60,10 +71,20 @@ class StatsProjection:
         the page's position is recorded under (each process of a rebuild has its own)."""
         names = [(n.originator_id, n.topic == OPENED_TOPIC) for n in notifications]
         events = (mapper.to_domain_event(n) for n in notifications)
+        self._fold_keeping(names, events, last_notification_id, kept, position)
+
+    def _fold_keeping(
+        self,
+        names: list[tuple[UUID, bool]],
+        events: Iterable[Any],
+        last_notification_id: int,
+        kept: KeptRows,
+        position: str = STATS_NAME,
+    ) -> None:
         try:
             fold = self._fold(names, events, last_notification_id, kept, position)
         except BaseException:
-            kept.clear()  # it may hold rows the failed page changed
+            kept.clear()  # it may hold rows the failed batch changed
             raise
         if fold is not None:
             kept.keep(fold)
@@ -73,7 +94,7 @@ class StatsProjection:
         names: list[tuple[UUID, bool]],
         events: Iterable[Any],
         last_notification_id: int,
-        kept: KeptRows | None = None,
+        kept: KeptRows,
         position: str = STATS_NAME,
     ) -> StatsFold | None:
         """`names`: each event's case, and whether the event opens it."""
@@ -82,7 +103,7 @@ class StatsProjection:
             # A case opened in this batch has no rows yet: only the others are looked up.
             opened = {case_id for case_id, opens in names if opens}
             named = list(dict.fromkeys(str(case_id) for case_id, _ in names if case_id not in opened))
-            cases, tasks, unknown = kept.take(named) if kept else ({}, {}, named)
+            cases, tasks, unknown = kept.take(named)
             if unknown:
                 with self.view.reading() as sql:
                     stored_cases, stored_tasks = _stored_rows(sql, unknown)
@@ -97,10 +118,11 @@ class StatsProjection:
 
 
 class KeptRows:
-    """The rows of the cases a rebuild has written and not yet seen end, carried from page to
-    page: a case whose events span pages (under a backlog, most do) is not looked up again.
-    It holds only what was committed: a page that fails empties it. At most `limit` cases
-    (about 2.5 KB each), the longest untouched let go first."""
+    """The rows of the cases a view's writer (its live follower, or a process of a rebuild) has
+    written and not yet seen end, carried from batch to batch: a case whose events span batches
+    (live, every case's do) is not looked up again. It holds only what was committed: a batch
+    that fails empties it. At most `limit` cases (about 2.5 KB each), the longest untouched
+    let go first."""
 
     ENDED = ("approved", "rejected", "withdrawn")
 
