@@ -23,9 +23,10 @@ from .test_follower_waits import eventually, running
 ROUTE = ["market-regulation", "fire-rescue"]
 
 
-def ledger_with_a_case(store_env):
-    """A ledger that recorded a case's opening, then its two decisions, in three polls; and the
-    case's domain events of each poll, as the stats view's follower hands them over."""
+def ledger_with_a_case(store_env, *, decision_first: bool = False):
+    """A ledger that recorded a case's opening, then its two decisions, in three polls (or the
+    first decision before the application); and the case's domain events of each poll, as the
+    stats view's follower hands them over."""
     ledger = open_ledger(LedgerSettings(), env=store_env)
     case_id = uuid.uuid4()
     polls = [
@@ -33,8 +34,11 @@ def ledger_with_a_case(store_env):
         ("decisions", [decided_envelope(case_id, "market-regulation")]),
         ("decisions", [decided_envelope(case_id, "fire-rescue")]),
     ]
-    batches, start = [], 1
-    for offset, (topic, envelopes) in enumerate(polls):
+    if decision_first:
+        polls[:2] = polls[1::-1]
+    batches, start, offsets = [], 1, {}
+    for topic, envelopes in polls:
+        offsets[topic] = offset = offsets.get(topic, -1) + 1
         assert ledger.apply_batch(topic, 0, envelopes, offset)
         last = ledger.recorder.max_notification_id()
         stored = ledger.recorder.select_notifications(start, last - start + 1)
@@ -76,6 +80,19 @@ def test_a_case_decided_in_later_batches_is_folded_into_its_rows_as_written_with
     tasks = projection.view.read("SELECT * FROM stats_tasks WHERE case_id = :case_id", {"case_id": case_id})
     assert {(task["department"], task["status"]) for task in tasks} == {(d, "approved") for d in ROUTE}
     assert case_id not in projection.kept._cases  # an approved case is not carried further
+
+
+def test_a_case_whose_decision_came_before_its_application_begins_its_rows_with_the_application(store_env):
+    ledger, case_id, batches = ledger_with_a_case(store_env, decision_first=True)
+    projection = StatsProjection(stats_view(ledger), ledger.calendar)
+    reads = CountsReads(projection)
+    for events, last in batches:
+        projection.apply(events, last)
+
+    assert reads.count == 0
+    assert case_row(projection, case_id)["status"] == "approved"
+    tasks = projection.view.read("SELECT * FROM stats_tasks WHERE case_id = :case_id", {"case_id": case_id})
+    assert {(task["department"], task["status"]) for task in tasks} == {(d, "approved") for d in ROUTE}
 
 
 def test_rows_another_instance_may_have_written_are_read_again_once_the_carried_ones_are_let_go(store_env):

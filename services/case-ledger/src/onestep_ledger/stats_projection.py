@@ -30,7 +30,10 @@ from .stats_fold import CASE_CHANGING, CASE_COLUMNS, FOLDS, TASK_CHANGING, TASK_
 
 STATS_NAME = "stats"
 IN_CHUNK = 100  # case ids per lookup (one statement text, padded)
-OPENED_TOPIC = get_topic(Case.Opened)
+# The events a case's rows begin with: none of its events before them is folded (a decision or
+# an acceptance that came before its application is held), so its rows are not looked up.
+OPENINGS = (Case.Opened, Case.ApplicationArrived)
+OPENING_TOPICS = frozenset(get_topic(cls) for cls in OPENINGS)
 
 
 class StatsProjection:
@@ -49,7 +52,7 @@ class StatsProjection:
         """Folds the batch into the rows it touches, read once and written once, in one
         transaction with the position."""
         folded = [event for event in domain_events if isinstance(event, FOLDS)]
-        names = [(event.originator_id, isinstance(event, Case.Opened)) for event in folded]
+        names = [(event.originator_id, isinstance(event, OPENINGS)) for event in folded]
         self._fold_keeping(names, folded, last_notification_id, self.kept)
 
     def forget(self) -> None:
@@ -69,7 +72,7 @@ class StatsProjection:
         of a rebuild holds its stored events and its rows, never all its events decoded. The
         rows of the cases `kept` holds are taken from it, not looked up. `position`: the name
         the page's position is recorded under (each process of a rebuild has its own)."""
-        names = [(n.originator_id, n.topic == OPENED_TOPIC) for n in notifications]
+        names = [(n.originator_id, n.topic in OPENING_TOPICS) for n in notifications]
         events = (mapper.to_domain_event(n) for n in notifications)
         self._fold_keeping(names, events, last_notification_id, kept, position)
 
