@@ -68,31 +68,33 @@ def case_row(projection: StatsProjection, case_id: str) -> dict:
     return row
 
 
-def test_a_case_decided_in_later_batches_is_folded_into_its_rows_as_written_without_reading_them(store_env):
-    ledger, case_id, batches = ledger_with_a_case(store_env)
+def folded_batch_by_batch(store_env, **case) -> tuple[StatsProjection, CountsReads, str]:
+    """A case's batches folded one by one, as the live view's follower hands them over."""
+    ledger, case_id, batches = ledger_with_a_case(store_env, **case)
     projection = StatsProjection(stats_view(ledger), ledger.calendar)
     reads = CountsReads(projection)
     for events, last in batches:
         projection.apply(events, last)
+    return projection, reads, case_id
 
-    assert reads.count == 0
-    assert case_row(projection, case_id)["status"] == "approved"
+
+def approved_with_every_task(projection: StatsProjection, case_id: str) -> bool:
     tasks = projection.view.read("SELECT * FROM stats_tasks WHERE case_id = :case_id", {"case_id": case_id})
-    assert {(task["department"], task["status"]) for task in tasks} == {(d, "approved") for d in ROUTE}
+    statuses = {(task["department"], task["status"]) for task in tasks}
+    return case_row(projection, case_id)["status"] == "approved" and statuses == {(d, "approved") for d in ROUTE}
+
+
+def test_a_case_decided_in_later_batches_is_folded_into_its_rows_as_written_without_reading_them(store_env):
+    projection, reads, case_id = folded_batch_by_batch(store_env)
+    assert reads.count == 0
+    assert approved_with_every_task(projection, case_id)
     assert case_id not in projection.kept._cases  # an approved case is not carried further
 
 
 def test_a_case_whose_decision_came_before_its_application_begins_its_rows_with_the_application(store_env):
-    ledger, case_id, batches = ledger_with_a_case(store_env, decision_first=True)
-    projection = StatsProjection(stats_view(ledger), ledger.calendar)
-    reads = CountsReads(projection)
-    for events, last in batches:
-        projection.apply(events, last)
-
+    projection, reads, case_id = folded_batch_by_batch(store_env, decision_first=True)
     assert reads.count == 0
-    assert case_row(projection, case_id)["status"] == "approved"
-    tasks = projection.view.read("SELECT * FROM stats_tasks WHERE case_id = :case_id", {"case_id": case_id})
-    assert {(task["department"], task["status"]) for task in tasks} == {(d, "approved") for d in ROUTE}
+    assert approved_with_every_task(projection, case_id)
 
 
 def test_rows_another_instance_may_have_written_are_read_again_once_the_carried_ones_are_let_go(store_env):

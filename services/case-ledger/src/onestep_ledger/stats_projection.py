@@ -44,8 +44,8 @@ class StatsProjection:
         self.calendar = calendar
         # The rows of the open cases this view wrote last, carried from batch to batch: a case's
         # decisions come in later batches than its opening, and looking its rows up again was
-        # most of what the view asked the store (on PostgreSQL, by a table scan while the
-        # planner has no statistics of a growing table yet).
+        # most of what the view asked the store (on PostgreSQL, by table scans: see
+        # sql_view.PostgresStatements).
         self.kept = KeptRows(kept_cases)
 
     def apply(self, domain_events: list[Any], last_notification_id: int) -> None:
@@ -53,7 +53,7 @@ class StatsProjection:
         transaction with the position."""
         folded = [event for event in domain_events if isinstance(event, FOLDS)]
         names = [(event.originator_id, isinstance(event, OPENINGS)) for event in folded]
-        self._fold_keeping(names, folded, last_notification_id, self.kept)
+        self._fold(names, folded, last_notification_id, self.kept)
 
     def forget(self) -> None:
         """Lets the carried rows go: another instance may have written the view since (its
@@ -74,23 +74,7 @@ class StatsProjection:
         the page's position is recorded under (each process of a rebuild has its own)."""
         names = [(n.originator_id, n.topic in OPENING_TOPICS) for n in notifications]
         events = (mapper.to_domain_event(n) for n in notifications)
-        self._fold_keeping(names, events, last_notification_id, kept, position)
-
-    def _fold_keeping(
-        self,
-        names: list[tuple[UUID, bool]],
-        events: Iterable[Any],
-        last_notification_id: int,
-        kept: KeptRows,
-        position: str = STATS_NAME,
-    ) -> None:
-        try:
-            fold = self._fold(names, events, last_notification_id, kept, position)
-        except BaseException:
-            kept.clear()  # it may hold rows the failed batch changed
-            raise
-        if fold is not None:
-            kept.keep(fold)
+        self._fold(names, events, last_notification_id, kept, position)
 
     def _fold(
         self,
@@ -99,24 +83,33 @@ class StatsProjection:
         last_notification_id: int,
         kept: KeptRows,
         position: str = STATS_NAME,
-    ) -> StatsFold | None:
-        """`names`: each event's case, and whether the event opens it."""
-        fold = None
-        if names:
-            # A case opened in this batch has no rows yet: only the others are looked up.
-            opened = {case_id for case_id, opens in names if opens}
-            named = list(dict.fromkeys(str(case_id) for case_id, _ in names if case_id not in opened))
-            cases, tasks, unknown = kept.take(named)
-            if unknown:
-                with self.view.reading() as sql:
-                    stored_cases, stored_tasks = _stored_rows(sql, unknown)
-                cases, tasks = cases | stored_cases, tasks | stored_tasks
-            fold = StatsFold(self.calendar, cases, tasks)
-            for event in events:
-                fold.fold(event)
-        with self.view.batch(Tracking(position, last_notification_id)) as sql:
-            if fold is not None:
-                _write(sql, fold)
+    ) -> None:
+        """`names`: each event's case, and whether the event opens it. The rows `kept` holds
+        are taken from it, and what the batch committed is kept; a batch that fails empties it
+        (it may hold rows the failed batch changed)."""
+        try:
+            fold = self._folded(names, events, kept) if names else None
+            with self.view.batch(Tracking(position, last_notification_id)) as sql:
+                if fold is not None:
+                    _write(sql, fold)
+        except BaseException:
+            kept.clear()
+            raise
+        if fold is not None:
+            kept.keep(fold)
+
+    def _folded(self, names: list[tuple[UUID, bool]], events: Iterable[Any], kept: KeptRows) -> StatsFold:
+        # A case opened in this batch has no rows yet: only the others are looked up.
+        opened = {case_id for case_id, opens in names if opens}
+        named = list(dict.fromkeys(str(case_id) for case_id, _ in names if case_id not in opened))
+        cases, tasks, unknown = kept.take(named)
+        if unknown:
+            with self.view.reading() as sql:
+                stored_cases, stored_tasks = _stored_rows(sql, unknown)
+            cases, tasks = cases | stored_cases, tasks | stored_tasks
+        fold = StatsFold(self.calendar, cases, tasks)
+        for event in events:
+            fold.fold(event)
         return fold
 
 
