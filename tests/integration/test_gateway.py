@@ -323,21 +323,31 @@ def test_two_gateways_of_one_department_each_handle_only_their_cities_tasks(kafk
 
 
 def test_records_of_types_the_gateway_does_not_apply_are_passed_over_undecoded_and_unknown_ones_parked(kafka, tmp_path):
-    """A case's approval is none of a gateway's business: it is not decoded (so a broken one is
-    not the gateway's to park), while a record of a type nobody knows is still parked."""
+    """A case's approval is none of a gateway's business, nor another department's application:
+    neither is decoded (so a broken one is not the gateway's to park), while a record of a type
+    nobody knows, or a broken application for its department, is still parked."""
     group, case_id = f"gateway-{uuid.uuid4().hex[:6]}", uuid.uuid4()
     key = str(case_id).encode()
-    broken_approval = (key, b"not json", [("ce_type", b"onestep.case.approved"), ("ce_id", group.encode())])
-    unknown = (key, b"{}", [("ce_type", b"onestep.no.such.event"), ("ce_id", group.encode())])
+
+    def record(event_type: bytes, name: str, value: bytes = b"not json", *more: tuple[str, bytes]):
+        return key, value, [("ce_type", event_type), ("ce_id", f"{group}/{name}".encode()), *more]
+
+    broken_approval = record(b"onestep.case.approved", "approval")
+    unknown = record(b"onestep.no.such.event", "unknown", b"{}")
+    for_others = record(b"onestep.application.submitted", "for-others", b"not json", ("ce_departments", b"fire market"))
+    for_it = record(b"onestep.application.submitted", "for-it", b"not json", ("ce_departments", b"market fire-rescue"))
     publish(kafka.bootstrap_servers, topics.CASES, [], raw=[broken_approval, unknown])
+    publish(kafka.bootstrap_servers, topics.APPLICATIONS, [], raw=[for_others, for_it])
     publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(case_id, ["fire-rescue"])])
     env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "gateway.sqlite")}
     with running_gateway(kafka, env, group) as gateway:
         wait_for(lambda: decisions_for(kafka, {str(case_id)}))
         caught_up(kafka, gateway.app.state.gateway.app)
     parked = [
-        headers["ce_type"]
+        headers["ce_id"]
         for headers, _ in read_all(kafka.bootstrap_servers, topics.DEAD_LETTERS)
-        if headers.get("ce_id") == group.encode() and headers.get("dlq_service", b"").startswith(b"department-gateway")
+        if headers.get("ce_id", b"").startswith(f"{group}/".encode())
+        and headers.get("dlq_service", b"").startswith(b"department-gateway")
     ]
-    assert set(parked) == {b"onestep.no.such.event"}  # at least once: a rebalance mid-batch parks it again
+    # at least once each: a rebalance mid-batch parks it again
+    assert set(parked) == {f"{group}/unknown".encode(), f"{group}/for-it".encode()}

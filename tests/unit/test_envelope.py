@@ -9,8 +9,10 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
 from onestep_contracts import ContractError, DepartmentDecided, Licence, deserialize, envelope, serialize
-from onestep_contracts.envelope import structured_json
+from onestep_contracts.envelope import addressed_elsewhere, structured_json
 from onestep_contracts.events import EVENT_ID_NAMESPACE, deterministic_id
+
+from ..scenarios import submitted_envelope
 
 
 def decided() -> DepartmentDecided:
@@ -152,3 +154,21 @@ def test_a_deterministic_id_is_the_name_based_uuid_of_its_parts():
         expected = uuid5(EVENT_ID_NAMESPACE, "/".join(str(part) for part in parts))
         assert deterministic_id(*parts) == str(expected)
         assert UUID(deterministic_id(*parts)).version == 5
+
+
+def test_an_event_for_some_departments_only_travels_with_them_and_another_department_passes_it_over():
+    application = serialize(submitted_envelope(uuid4(), ["market-regulation", "fire-rescue"]))
+    headers = dict(application.headers)
+    assert headers["ce_departments"] == b"market-regulation fire-rescue"
+    assert not addressed_elsewhere("fire-rescue")(application.headers)
+    assert addressed_elsewhere("urban-management")(application.headers)
+    assert addressed_elsewhere("fire")(application.headers)  # a department's whole name, not a part of it
+
+    decision = serialize(envelope(decided(), source="test", id="e-1"))
+    assert "ce_departments" not in dict(decision.headers)  # for every reader
+    assert not addressed_elsewhere("urban-management")(decision.headers)
+
+    message = sdk_kafka.KafkaMessage(headers=headers, key=application.key, value=application.value)
+    assert sdk_kafka.from_binary(message, JSONFormat()).get_attributes()["departments"] == (
+        "market-regulation fire-rescue"
+    )  # an extension attribute to any CloudEvents reader

@@ -10,6 +10,7 @@ in the tests, both ways, so a department's adapter on any CloudEvents SDK reads 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,12 +22,17 @@ from .events import EVENT_TYPES, IntegrationEvent
 
 DATA_CONTENT_TYPE = "application/json"
 SPEC_VERSION = "1.0"
+# An extension attribute: the departments an event is for, when it is for some only (space-separated).
+DEPARTMENTS = "departments"
 # Binary mode: every attribute is a `ce_` header, but datacontenttype is the `content-type` header.
 _REQUIRED_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type")
 
 
 def dataschema_for(event_type: type[IntegrationEvent]) -> str:
     return f"urn:onestep:schema:{event_type.TYPE}:v{event_type.VERSION}"
+
+
+Headers = Sequence[tuple[str, bytes]] | None
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ def _attributes(env: Envelope) -> dict[str, str]:
         raise ContractError(f"cannot encode {env.type}: a CloudEvent needs a non-empty id and source")
     if env.time.tzinfo is None:
         raise ContractError(f"cannot encode {env.type}: its time has no timezone")
-    return {
+    attributes = {
         "specversion": SPEC_VERSION,
         "id": env.id,
         "source": env.source,
@@ -74,6 +80,27 @@ def _attributes(env: Envelope) -> dict[str, str]:
         "dataschema": dataschema_for(type(env.event)),
         "datacontenttype": DATA_CONTENT_TYPE,
     }
+    addressees = env.event.addressees()
+    if addressees is not None:
+        attributes[DEPARTMENTS] = " ".join(addressees)
+    return attributes
+
+
+def addressed_elsewhere(department: str) -> Callable[[Headers], bool]:
+    """Whether a record's `departments` attribute names departments other than `department`
+    only: what its gateway passes over without decoding it (a province has dozens of
+    departments, and each application is for a few). A record without the attribute (written
+    before it was, or for every department) is anyone's."""
+    mine = department.encode()
+    header = f"ce_{DEPARTMENTS}"
+
+    def elsewhere(headers: Headers) -> bool:
+        for name, value in headers or ():
+            if name == header:
+                return mine not in value.split()
+        return False
+
+    return elsewhere
 
 
 def _rfc3339(time: datetime) -> str:

@@ -52,6 +52,11 @@ class IntegrationEvent(ContractModel):
 
     case_id: UUID
 
+    def addressees(self) -> list[str] | None:
+        """The departments the event is for, when it is for some only: it travels with them (the
+        `departments` attribute), and a gateway of another department passes it over undecoded."""
+        return None
+
 
 class Applicant(ContractModel):
     name: str = Field(min_length=1, max_length=200)
@@ -132,6 +137,9 @@ class ApplicationSubmitted(IntegrationEvent):
         description="sha256 of the portal's request body; a retry under the same Idempotency-Key "
         "with a different fingerprint is a different application and is refused",
     )
+
+    def addressees(self) -> list[str]:
+        return [step.department for step in self.route]
 
 
 class SupplementProvided(IntegrationEvent):
@@ -222,6 +230,9 @@ class TaskOpened(IntegrationEvent):
     due_at: datetime
     opened_at: datetime
 
+    def addressees(self) -> list[str]:
+        return [self.department]
+
 
 class TaskAccepted(IntegrationEvent):
     """A department's gateway has taken the task into its record (published on the decisions
@@ -259,6 +270,9 @@ class TaskCancelled(IntegrationEvent):
     department: str
     reason: str
     cancelled_at: datetime
+
+    def addressees(self) -> list[str]:
+        return [self.department]
 
 
 class SupplementRequest(ContractModel):

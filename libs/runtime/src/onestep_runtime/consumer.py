@@ -25,6 +25,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onestep_contracts import ContractError, Envelope, deserialize
+from onestep_contracts.envelope import Headers
 from onestep_contracts.events import EVENT_TYPES
 
 from .dead_letters import DeadLetters
@@ -161,11 +162,14 @@ class TopicConsumer:
         max_records: int = 500,
         retry_delay_s: float = 1.0,
         event_types: Collection[str] | None = None,
+        passes_over: Callable[[Headers], bool] | None = None,
         commit_interval_s: float = 1.0,
     ):
         """`event_types`: the types the service applies, when not all. Records of the other
         known types are passed over undecoded (a gateway has no use for a case's approval);
-        a record of an unknown type is still decoded, and so parked."""
+        a record of an unknown type is still decoded, and so parked. `passes_over`: records
+        the service has no part in by their headers, passed over undecoded too (a gateway,
+        another department's applications)."""
         self._bootstrap_servers = bootstrap_servers
         self._group_id = group_id
         self._topics = topics
@@ -177,6 +181,7 @@ class TopicConsumer:
         self._retry_delay_s = retry_delay_s
         self._stopping = asyncio.Event()
         self._positioned: set[TopicPartition] = set()
+        self._passes_over = passes_over
         self._passed_over = (
             {name.encode() for name in EVENT_TYPES} - {name.encode() for name in event_types}
             if event_types is not None
@@ -272,6 +277,8 @@ class TopicConsumer:
             deliveries = []
             for record in records:
                 if self._passed_over and _header(record, "ce_type") in self._passed_over:
+                    continue
+                if self._passes_over is not None and self._passes_over(record.headers):
                     continue
                 try:
                     deliveries.append(Delivery(record, deserialize(record.headers, record.value, record.key)))

@@ -4,9 +4,11 @@ transaction, and the followers of the projection's own log woken when it stored 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from aiokafka import TopicPartition
+
+from onestep_contracts.envelope import Headers
 
 from .consumer import Batch, TopicConsumer
 from .dead_letters import DeadLetters
@@ -26,6 +28,7 @@ def projection_consumer(
     followers: Sequence[NotificationFollower],
     max_records: int,
     event_types: Collection[str] | None = None,
+    passes_over: Callable[[Headers], bool] | None = None,
 ) -> TopicConsumer:
     async def apply(batches: dict[TopicPartition, Batch]) -> list[TopicPartition]:
         by_name = {(partition.topic, partition.partition): partition for partition in batches}
@@ -54,4 +57,5 @@ def projection_consumer(
         stored_position=stored_position,
         max_records=max_records,
         event_types=event_types,
+        passes_over=passes_over,
     )

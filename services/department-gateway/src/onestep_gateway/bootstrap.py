@@ -8,6 +8,7 @@ from typing import Any
 
 from onestep_contracts import topics
 from onestep_contracts.adapters import DepartmentAdapter
+from onestep_contracts.envelope import addressed_elsewhere
 from onestep_runtime.consumer import TopicConsumer
 from onestep_runtime.follower import NotificationFollower, ViewFollower
 from onestep_runtime.kafka import RenewingProducer, make_producer
@@ -77,6 +78,7 @@ def bootstrap(
         followers=[dispatch, relay],
         max_records=settings.max_batch,
         event_types=DepartmentTasks.EVENT_TYPES,
+        passes_over=addressed_elsewhere(settings.department),
     )
     desk = DeskProjection(desk_view(app))
     desk_follower = ViewFollower(app, view=desk.view, name=DESK_NAME, apply=desk.apply, idle_wait_s=0.5)
