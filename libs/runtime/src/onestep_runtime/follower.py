@@ -205,7 +205,7 @@ class NotificationFollower:
             raise
         self._lease_checked = time.monotonic()
         if held and not self.leading:
-            self.position = self._recorded = await self.stored_position()
+            await self._go_on_from_recorded()
             log.info("%s: following the log from position %d", self.name, self.position)
         elif self.leading and not held:
             log.warning("%s: another instance follows the log now; standing by", self.name)
@@ -252,9 +252,9 @@ class NotificationFollower:
             await self._go_on_from_recorded()
 
     async def _go_on_from_recorded(self) -> None:
-        """Another instance of the service follows the same log and recorded a position first
-        (it handled the batches too; receivers drop repeats by event id): this one goes on from
-        whatever is recorded now."""
+        """Goes on from whatever position is recorded now: taking the lead, or when another
+        instance of the service following the same log recorded a position first (it handled
+        the batches too; receivers drop repeats by event id)."""
         self.position = self._recorded = await self.stored_position()
 
     def _record_before_stopping(self) -> None:
@@ -302,16 +302,20 @@ class ViewFollower(NotificationFollower):
     ):
         """`forget`: for a view that carries what it wrote from batch to batch, called whenever
         the follower goes on from the position recorded in the store (taking the lead, or after
-        another instance recorded further): another instance may have written the view since."""
+        another instance recorded further): another instance may have written the view since.
+        It runs between batches, never beside one."""
         super().__init__(app, name=name, handle=self._not_used, **options)
         self._view = view
         self._apply = apply
         self._forget = forget
 
     async def stored_position(self) -> int:
+        return await asyncio.to_thread(self._view.max_tracking_id, self.name) or 0
+
+    async def _go_on_from_recorded(self) -> None:
         if self._forget:
             self._forget()
-        return await asyncio.to_thread(self._view.max_tracking_id, self.name) or 0
+        await super()._go_on_from_recorded()
 
     async def _deliver(self, events: list[Any], last: int) -> None:
         await asyncio.to_thread(self._apply, events, last)
