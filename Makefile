@@ -2,7 +2,11 @@
 # Both set up what they need: the Python environment (uv, from requirements.lock) and
 # the Apache Kafka jars (Maven, from deploy/kafka/pom.xml).
 
-PYTHON ?= python3.11
+# The environment's interpreter: Debian's python3.11 where the machine has it, a build that is
+# profile-guided and link-time optimized, as the images' python:3.11-slim is. A default build
+# from source (pyenv's, first on this machine's PATH) is neither, and its services took about
+# 8 % more CPU a case (docs/performance.md). `make PYTHON=...` picks another.
+PYTHON ?= $(or $(wildcard /usr/bin/python3.11),python3.11)
 VENV := .venv
 BIN := $(VENV)/bin
 LOCAL_PACKAGES := libs/contracts libs/runtime deploy/local services/intake services/case-ledger services/department-gateway services/notify
@@ -47,14 +51,22 @@ e2e: env jars
 env: $(VENV)/.synced
 	@$(BIN)/python -m compileall -q -j 0 $(addsuffix /src,$(LOCAL_PACKAGES) $(EXAMPLE_PACKAGES)) >/dev/null
 
-$(VENV)/.synced: requirements.lock $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES) $(EXAMPLE_PACKAGES))
+$(VENV)/.synced: requirements.lock $(addsuffix /pyproject.toml,$(LOCAL_PACKAGES) $(EXAMPLE_PACKAGES)) $(VENV)/.interpreter
 	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv \
-	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv
+	  || $(PYTHON) -m pip install --quiet --user --break-system-packages uv \
+	  || python3.11 -m pip install --quiet --user uv
 	$(UV) venv --quiet --allow-existing -p $(PYTHON) $(VENV)
 	$(UV) pip sync --quiet --compile-bytecode -p $(BIN)/python --require-hashes requirements.lock
 	$(UV) pip install --quiet -p $(BIN)/python --no-deps $(addprefix -e ,$(LOCAL_PACKAGES))
 	$(UV) pip install --quiet -p $(BIN)/python --no-deps $(addprefix -e ,$(EXAMPLE_PACKAGES))
 	@touch $@
+
+# The interpreter chosen, rewritten only when it changes: the environment is then made anew on it.
+$(VENV)/.interpreter: FORCE
+	@mkdir -p $(VENV)
+	@echo '$(PYTHON)' | cmp -s - $@ || echo '$(PYTHON)' > $@
+
+FORCE:
 
 jars: deploy/kafka/libs/.resolved
 
