@@ -52,6 +52,7 @@ def test_the_benchmark_measures_every_phase(tmp_path):
     assert throughput["cpu_ms_per_case"]["intake"] > throughput["cpu_ms_per_case"]["market-regulation"] / 4
     assert len(report["targets"]) == 5 and all(isinstance(row["met"], bool) for row in report["targets"])
     assert "ledger replay" in table(report) and "ledger: last decision → final" in table(report)
+    assert report["machine"]["python_executable"] in table(report)  # which interpreter's build ran it
     kept = {path.relative_to(tmp_path / "system").as_posix() for path in (tmp_path / "system").rglob("*")}
     assert {"system/ledger.log", "system/intake.log"} <= kept  # the processes' logs stay
     assert not [path for path in kept if "sqlite" in path or path.startswith(("kafka", "system/materials"))]
