@@ -36,6 +36,11 @@ def workers_of(intake: Service) -> list[int]:
     return found
 
 
+def nice_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[16])
+
+
 def submit_each_on_a_new_connection(url: str, count: int) -> list[str]:
     case_ids = []
     for _ in range(count):
@@ -83,6 +88,10 @@ def test_workers_answer_on_one_port_and_count_together(kafka, tmp_path):
     try:
         intake.wait_ready(timeout_s=90)
         eventually(lambda: len(workers_of(intake)) == 2, timeout_s=30)
+        # intake yields the CPU to the services behind it (INTAKE_CPU_NICE, 5 by default), its workers too
+        assert {nice_of(pid) for pid in [intake.process.pid, *workers_of(intake)]} == {
+            min(nice_of(os.getpid()) + 5, 19)
+        }
         assert not (metrics_dir / "counter_1.db").exists()
         with httpx.Client(base_url=intake.url, headers=AUTH, timeout=15) as portal:
             for code in RESTAURANT_MATERIALS:
@@ -96,6 +105,7 @@ def test_workers_answer_on_one_port_and_count_together(kafka, tmp_path):
         busiest = max(workers, key=lambda pid: cpu_seconds(pid) - cpu_before[pid])
         os.kill(busiest, signal.SIGKILL)
         eventually(lambda: len(workers_of(intake)) == 2 and busiest not in workers_of(intake), timeout_s=60)
+        assert {nice_of(pid) for pid in workers_of(intake)} == {nice_of(intake.process.pid)}  # the new one too
         second = submit_each_on_a_new_connection(intake.url, 20)
 
         assert [accepted_in_a_scrape(intake.url) for _ in range(10)] == [40.0] * 10

@@ -21,3 +21,8 @@ class IntakeSettings(BaseSettings):
     # intake keeps no state between requests (a case's id comes from its portal and key), so
     # its processes can share one socket; one process takes one core at most.
     workers: int = Field(default=1, ge=1, description="processes answering on the port")
+    # On cores shared with the services behind it, the case work goes first and a burst waits
+    # in Kafka (onestep_runtime.cpu_priority). 0 competes as an equal.
+    cpu_nice: int = Field(
+        default=5, ge=0, le=19, description="how far intake yields the CPU to the services it shares cores with"
+    )

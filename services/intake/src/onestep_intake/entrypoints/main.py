@@ -4,6 +4,7 @@ processes as INTAKE_WORKERS)."""
 from fastapi import FastAPI
 
 from onestep_runtime import heap
+from onestep_runtime.cpu_priority import yield_cpu
 from onestep_runtime.logs import configure_logging, serve, serve_workers
 
 from ..settings import IntakeSettings
@@ -13,6 +14,7 @@ from .api import create_app
 def main() -> None:
     configure_logging()
     settings = IntakeSettings()
+    yield_cpu(settings.cpu_nice)  # before the workers and threads, which inherit it
     if settings.workers == 1:
         serve(create_app(settings), host=settings.host, port=settings.port)
     else:
