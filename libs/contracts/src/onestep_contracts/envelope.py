@@ -35,6 +35,11 @@ def dataschema_for(event_type: type[IntegrationEvent]) -> str:
 Headers = Sequence[tuple[str, bytes]] | None
 
 
+def header(headers: Headers, name: str) -> bytes | None:
+    """A record's header by its exact name, without decoding the record."""
+    return next((value for key, value in headers or () if key == name), None)
+
+
 @dataclass(frozen=True)
 class Envelope:
     """An integration event with the CloudEvents attributes it travels with."""
@@ -92,13 +97,11 @@ def addressed_elsewhere(department: str) -> Callable[[Headers], bool]:
     departments, and each application is for a few). A record without the attribute (written
     before it was, or for every department) is anyone's."""
     mine = department.encode()
-    header = f"ce_{DEPARTMENTS}"
+    name = f"ce_{DEPARTMENTS}"
 
     def elsewhere(headers: Headers) -> bool:
-        for name, value in headers or ():
-            if name == header:
-                return mine not in value.split()
-        return False
+        addressees = header(headers, name)
+        return addressees is not None and mine not in addressees.split()
 
     return elsewhere
 
@@ -123,7 +126,7 @@ def serialize(env: Envelope) -> KafkaRecord:
     return KafkaRecord(key=attributes["subject"].encode(), value=env.event.model_dump_json().encode(), headers=headers)
 
 
-def deserialize(headers: list[tuple[str, bytes]] | tuple, value: bytes | None, key: bytes | None = None) -> Envelope:
+def deserialize(headers: Headers, value: bytes | None, key: bytes | None = None) -> Envelope:
     """The envelope of a Kafka record; ContractError, naming every problem, for anything that is
     not a known event."""
     header_map = {name.lower(): raw for name, raw in headers or ()}

@@ -25,7 +25,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onestep_contracts import ContractError, Envelope, deserialize
-from onestep_contracts.envelope import Headers
+from onestep_contracts.envelope import Headers, header
 from onestep_contracts.events import EVENT_TYPES
 
 from .dead_letters import DeadLetters
@@ -144,10 +144,6 @@ async def _seek_to_stored(consumer: AIOKafkaConsumer, partition: TopicPartition,
     consumer.seek(partition, position + 1)
 
 
-def _header(record: ConsumerRecord, name: str) -> bytes | None:
-    return next((value for key, value in record.headers or () if key == name), None)
-
-
 class TopicConsumer:
     def __init__(
         self,
@@ -182,7 +178,7 @@ class TopicConsumer:
         self._stopping = asyncio.Event()
         self._positioned: set[TopicPartition] = set()
         self._passes_over = passes_over
-        self._passed_over = (
+        self._types_passed_over = (
             {name.encode() for name in EVENT_TYPES} - {name.encode() for name in event_types}
             if event_types is not None
             else set()
@@ -276,7 +272,7 @@ class TopicConsumer:
             CONSUMED.labels(self._service, partition.topic).inc(len(records))  # once a batch: labels() is slow
             deliveries = []
             for record in records:
-                if self._passed_over and _header(record, "ce_type") in self._passed_over:
+                if self._types_passed_over and header(record.headers, "ce_type") in self._types_passed_over:
                     continue
                 if self._passes_over is not None and self._passes_over(record.headers):
                     continue
