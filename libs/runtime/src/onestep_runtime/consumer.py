@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -49,20 +50,36 @@ COMMIT_TIMEOUT_S = 5.0
 PARTITION_FETCH_BYTES = 256 * 1024
 
 
+# How long the broker holds a consumer's fetch for more records, unless the service says
+# otherwise (each service's settings: `fetch_max_wait_ms`). See FetchSettings.
+FETCH_MAX_WAIT_MS = 50
+
+
+def fetch_max_wait_field(default: int, why: str) -> Any:
+    """A service's `fetch_max_wait_ms` setting, with its default and the reason for it."""
+    return Field(
+        default=default,
+        ge=0,
+        le=5_000,
+        description=f"longest the broker holds this consumer's fetch for more records ({why})",
+    )
+
+
 class FetchSettings(BaseSettings):
-    """How the broker answers a consumer's fetch, from ONESTEP_FETCH_* environment variables.
+    """How much the broker gathers for a consumer's fetch, from ONESTEP_FETCH_* environment
+    variables.
 
     By the client's default the broker answers as soon as it has one record, so under a steady
     load a consumer applies polls of a record or two, and every poll costs a transaction, a wake
     of the followers and their reads whatever it holds (docs/performance.md has the figures).
-    Held until it has `min_bytes` or `max_wait_ms` has passed, a fetch gathers what arrived
-    meanwhile. The wait must outlast a poll's processing to have any effect, and each consumer
-    on a case's path adds up to it to the case's latency.
+    Held until it has `min_bytes` or the consumer's wait has passed (`fetch_max_wait_ms`), a
+    fetch gathers what arrived meanwhile. The wait must outlast a poll's processing to have any
+    effect, and each consumer on a case's path adds up to it to the case's latency: a service
+    off that path waits longer, and spends less on polls.
     """
 
     model_config = SettingsConfigDict(env_prefix="ONESTEP_FETCH_")
 
-    max_wait_ms: int = Field(default=50, ge=0, description="longest the broker holds a fetch for more records")
     # A partition's worth: a backlog is answered at once, a trickle waits.
     min_bytes: int = Field(
         default=PARTITION_FETCH_BYTES, ge=1, description="what the broker waits to have before answering"
@@ -160,12 +177,13 @@ class TopicConsumer:
         event_types: Collection[str] | None = None,
         passes_over: Callable[[Headers], bool] | None = None,
         commit_interval_s: float = 1.0,
+        fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
     ):
         """`event_types`: the types the service applies, when not all. Records of the other
         known types are passed over undecoded (a gateway has no use for a case's approval);
         a record of an unknown type is still decoded, and so parked. `passes_over`: records
         the service has no part in by their headers, passed over undecoded too (a gateway,
-        another department's applications)."""
+        another department's applications). `fetch_max_wait_ms`: see FetchSettings."""
         self._bootstrap_servers = bootstrap_servers
         self._group_id = group_id
         self._topics = topics
@@ -186,6 +204,7 @@ class TopicConsumer:
         # With stored positions a commit per poll is a broker request per poll for nothing the
         # service reads back: offsets wait here until the interval has passed.
         self._commit_interval_s = commit_interval_s if stored_position else 0.0
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self._uncommitted: dict[TopicPartition, int] = {}
         self._next_commit = 0.0
         self.running = False
@@ -206,7 +225,7 @@ class TopicConsumer:
             heartbeat_interval_ms=1_000,
             max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
             fetch_min_bytes=fetch.min_bytes,
-            fetch_max_wait_ms=fetch.max_wait_ms,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
 
     async def run(self) -> None:

@@ -10,7 +10,7 @@ from aiokafka import TopicPartition
 
 from onestep_contracts.envelope import Headers
 
-from .consumer import Batch, TopicConsumer
+from .consumer import FETCH_MAX_WAIT_MS, Batch, TopicConsumer
 from .dead_letters import DeadLetters
 from .follower import NotificationFollower
 from .kafka import RenewingProducer
@@ -29,6 +29,7 @@ def projection_consumer(
     max_records: int,
     event_types: Collection[str] | None = None,
     passes_over: Callable[[Headers], bool] | None = None,
+    fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
 ) -> TopicConsumer:
     async def apply(batches: dict[TopicPartition, Batch]) -> list[TopicPartition]:
         by_name = {(partition.topic, partition.partition): partition for partition in batches}
@@ -58,4 +59,5 @@ def projection_consumer(
         max_records=max_records,
         event_types=event_types,
         passes_over=passes_over,
+        fetch_max_wait_ms=fetch_max_wait_ms,
     )

@@ -75,5 +75,6 @@ def bootstrap(
         producer=producer,
         followers=[relay],
         max_records=settings.max_batch,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
     return Ledger(settings, app, producer, consumer, relay, watcher, stats, stats_follower)

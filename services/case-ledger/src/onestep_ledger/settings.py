@@ -4,6 +4,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from onestep_runtime.consumer import FETCH_MAX_WAIT_MS, fetch_max_wait_field
+
 
 class LedgerSettings(BaseSettings):
     """case-ledger's configuration, from LEDGER_* environment variables.
@@ -20,6 +22,9 @@ class LedgerSettings(BaseSettings):
     consumer_group: str = "case-ledger"
     portal_keys: dict[str, str] = Field(default_factory=dict, description='JSON: {"<portal id>": "<API key>"}')
     max_batch: int = 500
+    fetch_max_wait_ms: int = fetch_max_wait_field(
+        FETCH_MAX_WAIT_MS, "a case waits for it on its way to approval, at its decisions"
+    )
     calendar_file: Path = Field(
         default=Path("catalogue/calendar.yaml"), description="working days and holidays due times count on"
     )

@@ -77,6 +77,7 @@ def bootstrap(
         producer=producer,
         followers=[dispatch, relay],
         max_records=settings.max_batch,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         event_types=DepartmentTasks.EVENT_TYPES,
         passes_over=addressed_elsewhere(settings.department),
     )

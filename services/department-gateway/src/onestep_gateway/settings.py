@@ -3,6 +3,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from onestep_runtime.consumer import fetch_max_wait_field
+
 
 class GatewaySettings(BaseSettings):
     """department-gateway's configuration, from GATEWAY_* environment variables.
@@ -24,6 +26,9 @@ class GatewaySettings(BaseSettings):
     departments_dir: Path = Path("deploy/departments")
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     max_batch: int = 500
+    fetch_max_wait_ms: int = fetch_max_wait_field(
+        100, "a case waits for it once on its way to approval; flat out, fuller polls cost less CPU a case"
+    )
     dispatch_retry_s: float = Field(
         default=1.0, gt=0, description="first wait before handing tasks to a failing adapter again (doubles to 30 s)"
     )

@@ -60,6 +60,7 @@ def bootstrap(
         producer=producer,
         followers=[dispatcher],
         max_records=settings.max_batch,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         event_types=Notifier.EVENT_TYPES,
     )
     return Notify(settings, app, producer, consumer, dispatcher, http)

@@ -1,6 +1,8 @@
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from onestep_runtime.consumer import fetch_max_wait_field
+
 
 class Webhook(BaseModel):
     url: str
@@ -33,5 +35,8 @@ class NotifySettings(BaseSettings):
         default=16, ge=1, description="webhook POSTs in flight at once (a connection each, kept open)"
     )
     max_batch: int = 500
+    fetch_max_wait_ms: int = fetch_max_wait_field(
+        250, "off a case's way to approval: a portal hears of each event up to this much later, for fewer polls"
+    )
     host: str = "127.0.0.1"
     port: int = 8083
