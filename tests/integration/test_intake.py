@@ -70,7 +70,7 @@ def test_an_unstored_material_file_is_a_problem(intake):
     assert "#/materials/0/sha256" in pointers(response)
 
 
-def test_malformed_json_and_a_missing_idempotency_key_are_refused(intake, kafka):
+def test_malformed_json_and_a_missing_or_overlong_idempotency_key_are_refused(intake, kafka):
     before = end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS)
     malformed = intake.post(
         "/v1/applications",
@@ -80,6 +80,11 @@ def test_malformed_json_and_a_missing_idempotency_key_are_refused(intake, kafka)
     assert malformed.status_code == 400 and malformed.json()["errors"]
     no_key = intake.post("/v1/applications", json=restaurant_application(), headers=AUTH)
     assert no_key.status_code == 400 and "Idempotency-Key" in no_key.json()["title"]
+    too_long = intake.post(
+        "/v1/applications", json=restaurant_application(), headers={**AUTH, "Idempotency-Key": "k" * 201}
+    )
+    assert too_long.status_code == 422 and too_long.headers["content-type"] == "application/problem+json"
+    assert [e["pointer"] for e in too_long.json()["errors"]] == ["header/Idempotency-Key"]
     assert end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS) == before
 
 

@@ -32,3 +32,11 @@ def test_the_application_request_is_documented_with_its_applicant_and_materials(
     body = spec["paths"]["/v1/applications"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert set(body["required"]) >= {"item", "region", "applicant", "form", "materials"}
     assert {"Applicant", "MaterialRef"} <= set(spec["components"]["schemas"])
+
+
+def test_the_application_request_documents_its_idempotency_key_and_its_refusals():
+    operation = intake_app().openapi()["paths"]["/v1/applications"]["post"]
+    [key] = [parameter for parameter in operation["parameters"] if parameter["name"] == "Idempotency-Key"]
+    assert key["in"] == "header" and key["required"] and key["schema"]["maxLength"] == 200
+    for status in ("400", "401", "422", "503"):
+        assert "application/problem+json" in operation["responses"][status]["content"]

@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
+from onestep_runtime.problems import PROBLEM_JSON
+
 from ..commands import SubmitApplication, SupplyMaterials, Withdraw
 
 _REF_TEMPLATE = "#/components/schemas/{model}"
@@ -23,6 +25,26 @@ def request_body(model: type[BaseModel], *, required: bool = True) -> dict[str, 
     schema = model.model_json_schema(ref_template=_REF_TEMPLATE)
     _COMPONENTS.update(schema.pop("$defs", {}))
     return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
+
+
+def with_parameters(extra: dict[str, Any], *parameters: dict[str, Any]) -> dict[str, Any]:
+    """`extra` with parameters a route reads itself declared too."""
+    return {**extra, "parameters": [*extra.get("parameters", []), *parameters]}
+
+
+# Read by the applications route itself (see its idempotency_key).
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "A unique key per application, sent again on retries: a retry never makes a second case",
+    "schema": {"type": "string", "maxLength": 200, "title": "Idempotency-Key"},
+}
+
+
+def problems(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """A route's refusals, each answered with a problem document (RFC 9457) listing every problem."""
+    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in described.items()}
 
 
 APPLICATION_BODY = request_body(SubmitApplication)
