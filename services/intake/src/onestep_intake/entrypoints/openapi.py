@@ -27,11 +27,6 @@ def request_body(model: type[BaseModel], *, required: bool = True) -> dict[str, 
     return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
 
 
-def with_parameters(extra: dict[str, Any], *parameters: dict[str, Any]) -> dict[str, Any]:
-    """`extra` with parameters a route reads itself declared too."""
-    return {**extra, "parameters": [*extra.get("parameters", []), *parameters]}
-
-
 # Read by the applications route itself (see its idempotency_key).
 IDEMPOTENCY_KEY: dict[str, Any] = {
     "name": "Idempotency-Key",
