@@ -31,6 +31,7 @@ from onestep_contracts.events import EVENT_TYPES
 
 from .dead_letters import DeadLetters
 from .kafka import start_with_retry
+from .time_order import TimeOrder
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +132,11 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
 
     def __init__(
         self,
-        consumer: AIOKafkaConsumer,
-        stored_position: StoredPosition,
+        seek_to_stored: Callable[[TopicPartition], Awaitable[None]],
         positioned: set[TopicPartition],
         service: str,
     ):
-        self._consumer = consumer
-        self._stored_position = stored_position
+        self._seek_to_stored = seek_to_stored
         self._positioned = positioned
         self._service = service
 
@@ -147,7 +146,7 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
 
     async def on_partitions_assigned(self, assigned) -> None:
         for partition in assigned:
-            await _seek_to_stored(self._consumer, partition, self._stored_position)
+            await self._seek_to_stored(partition)
             self._positioned.add(partition)
         PARTITIONS.labels(self._service).set(len(self._positioned))
 
@@ -178,12 +177,15 @@ class TopicConsumer:
         passes_over: Callable[[Headers], bool] | None = None,
         commit_interval_s: float = 1.0,
         fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
+        time_skew_ms: int | None = None,
     ):
         """`event_types`: the types the service applies, when not all. Records of the other
         known types are passed over undecoded (a gateway has no use for a case's approval);
         a record of an unknown type is still decoded, and so parked. `passes_over`: records
         the service has no part in by their headers, passed over undecoded too (a gateway,
-        another department's applications). `fetch_max_wait_ms`: see FetchSettings."""
+        another department's applications). `fetch_max_wait_ms`: see FetchSettings.
+        `time_skew_ms`: how far ahead, by record time, a partition may read of the furthest
+        behind with records waiting (see time_order); None reads each as it comes."""
         self._bootstrap_servers = bootstrap_servers
         self._group_id = group_id
         self._topics = topics
@@ -205,6 +207,7 @@ class TopicConsumer:
         # service reads back: offsets wait here until the interval has passed.
         self._commit_interval_s = commit_interval_s if stored_position else 0.0
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.time_order = TimeOrder(time_skew_ms, service) if time_skew_ms is not None else None
         self._uncommitted: dict[TopicPartition, int] = {}
         self._next_commit = 0.0
         self.running = False
@@ -232,8 +235,10 @@ class TopicConsumer:
         """Consumes until stop(); a fresh Kafka consumer each run, so a crashed loop can be restarted."""
         self._consumer = self._new_consumer()
         self._positioned.clear()
+        if self.time_order:
+            self.time_order.start()
         listener = (
-            _SeekToStoredPositions(self._consumer, self._stored_position, self._positioned, self._service)
+            _SeekToStoredPositions(self._seek_to_stored, self._positioned, self._service)
             if self._stored_position
             else None
         )
@@ -242,11 +247,11 @@ class TopicConsumer:
         self.running = True
         try:
             while not self._stopping.is_set():
-                polled = await self._consumer.getmany(timeout_ms=300, max_records=self._max_records)
+                polled = await self._poll()
                 if batches := await self._decoded(polled):
                     applied_before = await self._apply(batches)
                     for partition in applied_before if self._stored_position else ():
-                        await _seek_to_stored(self._consumer, partition, self._stored_position)
+                        await self._seek_to_stored(partition)
                     processed = {
                         partition: batch.last_offset + 1
                         for partition, batch in batches.items()
@@ -264,6 +269,19 @@ class TopicConsumer:
         finally:
             self.running = False
             await self._consumer.stop()
+
+    async def _poll(self) -> dict[TopicPartition, list[ConsumerRecord]]:
+        if not self.time_order:
+            return await self._consumer.getmany(timeout_ms=300, max_records=self._max_records)
+        partitions = self.time_order.partitions_to_poll(self._consumer)
+        polled = await self._consumer.getmany(*partitions, timeout_ms=300, max_records=self._max_records)
+        self.time_order.read(polled)
+        return polled
+
+    async def _seek_to_stored(self, partition: TopicPartition) -> None:
+        await _seek_to_stored(self._consumer, partition, self._stored_position)
+        if self.time_order:
+            self.time_order.forget(partition)
 
     async def _commit(self) -> None:
         assigned = self._consumer.assignment()  # a partition a rebalance took away is its new owner's
@@ -285,7 +303,7 @@ class TopicConsumer:
             if self._stored_position and partition not in self._positioned:
                 # Read before the seek to the stored position (the listener has not run for it
                 # yet, or failed): position it now; its records are read again from there.
-                await _seek_to_stored(self._consumer, partition, self._stored_position)
+                await self._seek_to_stored(partition)
                 self._positioned.add(partition)
                 continue
             CONSUMED.labels(self._service, partition.topic).inc(len(records))  # once a batch: labels() is slow

@@ -30,6 +30,7 @@ def projection_consumer(
     event_types: Collection[str] | None = None,
     passes_over: Callable[[Headers], bool] | None = None,
     fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
+    time_skew_ms: int | None = None,
 ) -> TopicConsumer:
     async def apply(batches: dict[TopicPartition, Batch]) -> list[TopicPartition]:
         by_name = {(partition.topic, partition.partition): partition for partition in batches}
@@ -60,4 +61,5 @@ def projection_consumer(
         event_types=event_types,
         passes_over=passes_over,
         fetch_max_wait_ms=fetch_max_wait_ms,
+        time_skew_ms=time_skew_ms,
     )

@@ -76,5 +76,6 @@ def bootstrap(
         followers=[relay],
         max_records=settings.max_batch,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        time_skew_ms=settings.time_skew_ms or None,
     )
     return Ledger(settings, app, producer, consumer, relay, watcher, stats, stats_follower)

@@ -25,6 +25,13 @@ class LedgerSettings(BaseSettings):
     fetch_max_wait_ms: int = fetch_max_wait_field(
         FETCH_MAX_WAIT_MS, "a case waits for it on its way to approval, at its decisions"
     )
+    time_skew_ms: int = Field(
+        default=1000,
+        ge=0,
+        description="how far ahead, by record time, a partition of its topics may read of the furthest "
+        "behind that has records waiting (a case's decisions then come soon after its application, "
+        "even under a backlog); 0 reads each partition as fast as it comes",
+    )
     calendar_file: Path = Field(
         default=Path("catalogue/calendar.yaml"), description="working days and holidays due times count on"
     )
