@@ -10,7 +10,9 @@ set, and reads the case back from the store. A partition more than `skew_ms` ahe
 furthest behind is left out of the poll; its client keeps the one read-ahead it has fetched and
 fetches no more of it meanwhile, so what is held back costs no memory and no fetch again. A
 partition with nothing waiting (read to its end) holds nobody back, so a quiet topic holds
-nothing up; and the furthest-behind partition is always polled, so the reading goes on.
+nothing up; and the furthest-behind partition is always polled, so the reading goes on. Record
+times are their producers' clocks (intake's for an application, a gateway's for a decision): a
+producer whose clock is off makes the order rougher, and cannot stop the reading.
 """
 
 from __future__ import annotations
