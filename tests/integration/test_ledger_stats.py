@@ -157,8 +157,10 @@ def test_the_reform_figures_come_from_the_recorded_cases(kafka, store_env, reque
         assert stats(ledger, week)["departments"] == everything["departments"]
 
     # Rebuilt from the store into a fresh one, the read model is the one the ledger kept. In
-    # pages of 7 events, so that cases span pages (their rows carried from page to page).
+    # pages of 7 events naming 2 cases at most, so that cases span pages (their rows carried
+    # from page to page) and pages end early.
     monkeypatch.setattr(replay, "PAGE", 7)
+    monkeypatch.setattr(replay, "PAGE_CASES", 2)
 
     def fresh_store(name: str) -> dict[str, str]:
         if store_env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":

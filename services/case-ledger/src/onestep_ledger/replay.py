@@ -32,6 +32,11 @@ from .settings import LedgerSettings
 from .stats_projection import STATS_NAME, KeptRows, StatsProjection
 
 PAGE = 10000
+# The cases a page may name: the fold holds the rows of every case its page names, and a page
+# of a burst's openings (after a stall the ledger opens the backlog's cases before their
+# decisions) names a case an event. A page that would name more ends before the case that
+# would be one too many.
+PAGE_CASES = 5000
 
 # Only the events the view folds are read: the store passes over the others (a minute's
 # timers, an acceptance) by the topic each stored event names, without reading their state.
@@ -93,7 +98,18 @@ def _page(source: Application, shard: Shard, start: int, end: int) -> tuple[list
     last = page[-1].id if len(page) == PAGE else end
     if shard.count > 1 and not picked:
         page = [notification for notification in page if shard.holds(notification.originator_id)]
-    return page, last
+    cut = within_cases(page, PAGE_CASES)
+    return (cut, cut[-1].id) if len(cut) < len(page) else (page, last)
+
+
+def within_cases(page: list[Any], limit: int) -> list[Any]:
+    """The page's events up to the last before the one naming its (`limit` + 1)th case."""
+    cases: set[UUID] = set()
+    for index, notification in enumerate(page):
+        cases.add(notification.originator_id)
+        if len(cases) > limit:
+            return page[:index]
+    return page
 
 
 def open_rebuild(source_env: dict[str, str], target_env: dict[str, str]) -> tuple[Application, StatsProjection]:
