@@ -271,11 +271,10 @@ class TopicConsumer:
             await self._consumer.stop()
 
     async def _poll(self) -> dict[TopicPartition, list[ConsumerRecord]]:
-        if not self.time_order:
-            return await self._consumer.getmany(timeout_ms=300, max_records=self._max_records)
-        partitions = self.time_order.partitions_to_poll(self._consumer)
+        partitions = self.time_order.partitions_to_poll(self._consumer) if self.time_order else []
         polled = await self._consumer.getmany(*partitions, timeout_ms=300, max_records=self._max_records)
-        self.time_order.read(polled)
+        if self.time_order:
+            self.time_order.read(polled)
         return polled
 
     async def _seek_to_stored(self, partition: TopicPartition) -> None:

@@ -47,14 +47,14 @@ class TimeOrder:
 
     def __init__(self, skew_ms: int, service: str):
         self.skew_ms = skew_ms
-        self._service = service
+        self._held_back = HELD_BACK.labels(service)  # once: labels() is slow, and this is set every poll
         # Per partition read this run: the time of its last record read, and the next offset.
         self._read: dict[TopicPartition, tuple[int, int]] = {}
 
     def start(self) -> None:
         """A new Kafka consumer: what was read before is forgotten."""
         self._read.clear()
-        HELD_BACK.labels(self._service).set(0)
+        self._held_back.set(0)
 
     def forget(self, partition: TopicPartition) -> None:
         """The partition was moved (a seek): it holds back nobody, and is not held back, until read again."""
@@ -69,7 +69,7 @@ class TimeOrder:
             if partition in assigned and (consumer.highwater(partition) or 0) > next_offset
         }
         held_back = ahead(waiting, self.skew_ms)
-        HELD_BACK.labels(self._service).set(len(held_back))
+        self._held_back.set(len(held_back))
         return list(assigned - held_back) if held_back else []
 
     def read(self, polled: Mapping[TopicPartition, list[ConsumerRecord]]) -> None:
