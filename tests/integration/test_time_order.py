@@ -138,8 +138,8 @@ def test_the_ledger_reads_its_topics_in_time_order_unless_told_not_to(kafka, tmp
             await ledger.producer.stop()
 
     async def scenario() -> None:
-        assert await skew(None) == LedgerSettings.model_fields["time_skew_ms"].default == 1000
-        assert await skew("250") == 250
+        assert await skew(None) == LedgerSettings.model_fields["time_skew_ms"].default == 250
+        assert await skew("1000") == 1000
         assert await skew("0") is None
 
     asyncio.run(scenario())

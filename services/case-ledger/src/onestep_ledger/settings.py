@@ -26,7 +26,7 @@ class LedgerSettings(BaseSettings):
         FETCH_MAX_WAIT_MS, "a case waits for it on its way to approval, at its decisions"
     )
     time_skew_ms: int = Field(
-        default=1000,
+        default=250,
         ge=0,
         description="how far ahead, by record time, a partition of its topics may read of the furthest "
         "behind that has records waiting (a case's decisions then come soon after its application, "
