@@ -38,17 +38,19 @@ def test_a_share_of_the_log_from_its_start_is_read_along_the_ids_index(postgres)
     ledger = open_ledger(LedgerSettings(), env=env)
     recorder = ledger.recorder
     stored = [StoredEvent(uuid.uuid4(), 1, FOLDED_TOPICS[n % len(FOLDED_TOPICS)], b"{}") for n in range(EVENTS)]
-    recorder.insert_events(stored)
-    with recorder.datastore.transaction(commit=True) as cursor:  # the planner knows the table's size, as a log's
-        cursor.execute(f"ANALYZE {recorder.events_table_name}")
     shard = Shard(0, 2)
-    before = table_scans(recorder)
-    assert before["n_tup_ins"] == EVENTS  # the counts so far are in
+    try:
+        recorder.insert_events(stored)
+        with recorder.datastore.transaction(commit=True) as cursor:  # the planner knows the table's size, as a log's
+            cursor.execute(f"ANALYZE {recorder.events_table_name}")
+        before = table_scans(recorder)
+        assert before["n_tup_ins"] == EVENTS  # the counts so far are in
 
-    page = recorder.select_share(1, EVENTS, 1_000, FOLDED_TOPICS, shard.id_ends)
+        page = recorder.select_share(1, EVENTS, 1_000, FOLDED_TOPICS, shard.id_ends)
 
-    after = table_scans(recorder)
-    ledger.close()
+        after = table_scans(recorder)
+    finally:
+        ledger.close()
     expected = [n + 1 for n, event in enumerate(stored) if shard.holds(event.originator_id)][:1_000]
     assert [notification.id for notification in page] == expected
     assert after["seq_scan"] == before["seq_scan"], "the page was read by a scan of the whole log"

@@ -208,8 +208,7 @@ class Bench:
         takes both cores, and idle, the gateways, notify and intake polled for about 7 % of a
         core between them, the broker answering them for another 5-6 %."""
         ledger = self.system["ledger"]
-        for service in self.system.services.values():
-            service.stop()
+        self.system.stop()
         if self.postgres:
             database = f"replay_{uuid.uuid4().hex[:8]}"
             self.postgres.create_database(database)
@@ -222,8 +221,7 @@ class Bench:
 
     def transport(self, record_bytes: int) -> dict[str, Any]:
         """With every service stopped, so the broker has the machine as the system had it."""
-        for service in self.system.services.values():
-            service.stop()
+        self.system.stop()
         ceiling = transport.measure(
             self.broker.bootstrap_servers,
             record_bytes=record_bytes,
