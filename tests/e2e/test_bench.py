@@ -28,6 +28,7 @@ def test_the_benchmark_measures_every_phase(tmp_path):
         home=tmp_path / "system",
     )
     assert json.loads(out.read_text())["store"] == "sqlite"
+    expected = {"intake", "ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "kafka", "bench"}
     assert report["latency"]["not_final"] == 0 and report["latency"]["submit_to_final_ms"]["cases"] == 60
     hops = report["latency"]["hops_ms"]
     assert [hop["cases"] for hop in hops.values()] == [60] * 4
@@ -41,11 +42,16 @@ def test_the_benchmark_measures_every_phase(tmp_path):
     # three departments approve every case, warm-up and latency phase included
     assert throughput["outcomes"] == {"approved": warm_up + steady + throughput["final"]}
     assert report["intake_alone"]["not_final"] == 0 and report["intake_alone"]["accepted"] > 0
+    # while intake runs alone the consumers are stopped: intake has the cores, they none
+    used = report["intake_alone"]["cores_used"]
+    assert expected <= set(used) and used["intake"] > 0.1
+    assert [name for name in ("ledger", "notify", "market-regulation") if used[name] > 0] == []
+    (meanwhile,) = [line for line in table(report).splitlines() if "cores used meanwhile" in line]
+    assert "intake" in meanwhile and "ledger" not in meanwhile
     cases = warm_up + steady + throughput["accepted"] + report["intake_alone"]["accepted"]
     replay = report["replay"]
     assert replay["cases"] == cases and replay["events"] > replay["folded_events"] > cases  # timers not folded
     assert report["transport"]["records"] == 5000 and report["transport"]["produced_per_s"] > 0
-    expected = {"intake", "ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "kafka", "bench"}
     assert expected <= set(report["peak_rss_mb"]) and expected <= set(throughput["cpu_ms_per_case"])
     # intake runs in two workers under a supervisor: their CPU is counted, not only the supervisor's
     assert report["options"]["intake_workers"] == 2

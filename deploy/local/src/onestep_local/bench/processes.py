@@ -96,3 +96,8 @@ class Watched:
 def cpu_per_case(before: dict[str, float], after: dict[str, float], cases: int) -> dict[str, float]:
     """CPU milliseconds each process spent per case between two readings."""
     return {name: round(1000 * (after[name] - before[name]) / max(cases, 1), 3) for name in before}
+
+
+def cores_used(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
+    """The cores each process kept busy between two readings `seconds` apart (1.0: one core)."""
+    return {name: round((after[name] - before[name]) / seconds, 3) for name in before}

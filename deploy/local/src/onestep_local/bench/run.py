@@ -45,7 +45,7 @@ from .finals import Finals
 from .hops import hops_ms
 from .load import Portal, Submitted
 from .percentiles import summary_ms
-from .processes import Watched, cpu_per_case
+from .processes import Watched, cores_used, cpu_per_case
 
 CONSUMERS = ("ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "webhook")
 
@@ -183,7 +183,9 @@ class Bench:
 
             self.pause_consumers(True)
             try:
+                cpu_before, watched_from = self.watched.cpu(), time.monotonic()
                 alone = await portal.flat_out(options.intake_s)
+                cpu_after, watched_s = self.watched.cpu(), time.monotonic() - watched_from
             finally:
                 self.pause_consumers(False)
             resumed = time.time()
@@ -196,6 +198,9 @@ class Bench:
                 "refused": alone.refused,
                 "backlog_worked_off_per_s": round(len(drained) / (max(drained) - resumed), 1) if drained else 0.0,
                 "not_final": len(missing),
+                # Who had the cores meanwhile: the consumers are stopped, but a store still busy
+                # with the flat-out phase's writes takes cores from intake too.
+                "cores_used": cores_used(cpu_before, cpu_after, watched_s),
             }
             results["case_events_read"] = finals.case_events
         finally:
@@ -336,6 +341,12 @@ def table(report: dict[str, Any]) -> str:
         f"throughput: {thr['final']} cases final in {thr['first_submit_to_last_final_s']} s"
         f" = {thr['cases_per_s']}/s (intake took {thr['accepted_per_s']}/s from {thr['portals']} portals)",
         f"intake alone: {alone['accepted_per_s']}/s; the backlog worked off at {alone['backlog_worked_off_per_s']}/s",
+        "  cores used meanwhile: "
+        + ", ".join(
+            f"{name} {used:.2f}"
+            for name, used in sorted(alone.get("cores_used", {}).items(), key=lambda item: -item[1])
+            if used >= 0.01
+        ),
         f"ledger replay: {rep['events']} events ({rep['folded_events']} folded, {rep['cases']} cases)"
         f" in {rep['seconds']} s = {rep['events_per_s']}/s by {rep.get('processes', 1)} process(es)"
         f" of up to {rep.get('peak_rss_mb', '-')} MB",
