@@ -82,6 +82,7 @@ def rebuild(source: Application, projection: StatsProjection, *, shard: Shard = 
         projection.apply_stored(page, source.mapper, last, kept, shard.position)
         position = last
         folded += len(page)
+        del page  # not held while the next is read: a page is most of a rebuild's memory
     return folded
 
 
