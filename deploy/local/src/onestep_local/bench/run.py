@@ -198,8 +198,8 @@ class Bench:
                 "refused": alone.refused,
                 "backlog_worked_off_per_s": round(len(drained) / (max(drained) - resumed), 1) if drained else 0.0,
                 "not_final": len(missing),
-                # Who had the cores meanwhile: the consumers are stopped, but a store still busy
-                # with the flat-out phase's writes takes cores from intake too.
+                # Who had the cores meanwhile: the consumers are stopped, but the broker, the load
+                # generator and a store (busy after the flat-out phase, say) take some from intake.
                 "cores_used": cores_used(cpu_before, cpu_after, watched_s),
             }
             results["case_events_read"] = finals.case_events
