@@ -43,6 +43,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.sqlite import SQLiteProcessRecorder
 from eventsourcing.utils import retry
+from psycopg import pq
 from psycopg.errors import DuplicateObject, DuplicateTable
 from psycopg.sql import SQL, Identifier
 
@@ -137,6 +138,10 @@ class SQLitePollRecorder(TablesMadeOnce, SQLiteProcessRecorder):
 SHARE_BY_INDEX = (
     "SELECT set_config('enable_seqscan', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)"
 )
+# A share's page is read from the server in chunks of this many rows (libpq's chunked mode, from
+# libpq 17; a row at a time before it): the whole result of a page (10,000 states) held by libpq
+# while its rows were made was most of a rebuild process's memory at its peak.
+SHARE_CHUNK = 500 if pq.version() >= 170000 else 1
 
 
 class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
@@ -256,7 +261,9 @@ class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
         """As `SQLitePollRecorder.select_share`, read along the ids' index (see SHARE_BY_INDEX)."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SHARE_BY_INDEX)
-            curs.execute(self._select_share_statement, (start, stop, list(topics), list(id_ends), limit), prepare=True)
+            rows = curs.stream(
+                self._select_share_statement, (start, stop, list(topics), list(id_ends), limit), size=SHARE_CHUNK
+            )
             return [
                 Notification(
                     id=row["notification_id"],
@@ -265,7 +272,7 @@ class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
                     topic=row["topic"],
                     state=bytes(row["state"]),
                 )
-                for row in curs.fetchall()
+                for row in rows
             ]
 
     @functools.cached_property
