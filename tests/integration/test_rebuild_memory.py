@@ -22,6 +22,7 @@ def test_each_page_is_read_with_no_event_of_the_last_page_still_held(store_env, 
     ledger = open_ledger(LedgerSettings(), env=store_env)
     envelopes = [submitted_envelope(uuid.uuid4(), ["market-regulation"]) for _ in range(CASES)]
     ledger.apply_poll([PartitionBatch("applications", 0, envelopes, CASES - 1)])
+    ledger.close()
     if store_env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         fresh = {**store_env, "SQLITE_DBNAME": str(tmp_path / "rebuilt.sqlite")}
     else:

@@ -72,7 +72,7 @@ def test_a_share_s_page_is_made_from_the_server_s_rows_a_chunk_at_a_time(postgre
     stored = [StoredEvent(uuid.uuid4(), 1, FOLDED_TOPICS[0], state) for _ in range(EVENTS)]
     try:
         recorder.insert_events(stored)
-        recorder.select_share(1, EVENTS, 10, FOLDED_TOPICS, Shard(0, 2).id_ends)  # statements made once
+        recorder.select_share(1, EVENTS, 10, FOLDED_TOPICS, Shard(0, 2).id_ends)  # statement and types made once
         tracemalloc.start()
         try:
             page = recorder.select_share(1, EVENTS, EVENTS, FOLDED_TOPICS, Shard(0, 2).id_ends)
