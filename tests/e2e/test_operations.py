@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import httpx
 
 from ..scenarios import new_key, restaurant_application
@@ -14,6 +17,23 @@ def test_every_service_answers_health_readiness_metrics_and_openapi(system):
             response = httpx.get(f"{service.url}{path}", timeout=5)
             assert response.status_code == 200, f"{name}{path}: {response.status_code}"
         assert "onestep_" in httpx.get(f"{service.url}/metrics").text, name
+
+
+# How far each service yields the CPU by default (onestep_runtime.cpu_priority): the ledger, a
+# case's first and last step, goes first; intake, whose burst can wait in Kafka, last.
+YIELDS = {"ledger": 0, "notify": 5, "intake": 10}
+GATEWAY_YIELDS = 5
+
+
+def test_each_service_yields_the_cpu_by_its_place_on_a_cases_way(system):
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    for name, service in system.services.items():
+        pid = service.process.pid
+        expected = YIELDS.get(name, GATEWAY_YIELDS)
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(own + expected, 19), name
+        autogroup = Path(f"/proc/{pid}/autogroup")
+        if autogroup.exists():  # a kernel built without autogroups has none to weigh
+            assert autogroup.read_text().split()[-1] == str(expected), name
 
 
 def test_no_service_logs_an_applicant_id_number_or_phone_in_clear(system, portal):

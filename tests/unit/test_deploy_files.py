@@ -43,6 +43,26 @@ def test_every_service_variable_in_compose_is_a_setting_the_service_reads():
                     assert field in settings.model_fields, f"{name}: {variable} is not a {settings.__name__} field"
 
 
+IMAGE_SETTINGS = {
+    "onestep/intake": IntakeSettings,
+    "onestep/case-ledger": LedgerSettings,
+    "onestep/notify": NotifySettings,
+    "onestep/department-gateway": GatewaySettings,
+}
+
+
+def test_each_container_weighs_on_the_cpu_as_its_service_yields_outside_containers():
+    """In containers a service's nice value weighs only against its own processes; the cgroup's
+    weight (`cpu_shares`, 1024 unless given) is what orders the services, as the nice values of
+    their sessions do on one machine: each step of nice is a factor of 1.25 in Linux's weights."""
+    for name, service in COMPOSE["services"].items():
+        settings = IMAGE_SETTINGS.get(service.get("image"))
+        if settings is None:
+            continue
+        nice = settings.model_fields["cpu_nice"].default
+        assert service.get("cpu_shares", 1024) == pytest.approx(1024 / 1.25**nice, rel=0.05), name
+
+
 def test_every_catalogue_department_has_a_gateway_and_a_rules_config():
     departments = load_catalogue(REPO / "catalogue").departments
     served = {

@@ -5,6 +5,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onestep_runtime.consumer import FETCH_MAX_WAIT_MS, fetch_max_wait_field
+from onestep_runtime.cpu_priority import cpu_nice_field
 
 
 class LedgerSettings(BaseSettings):
@@ -25,6 +26,7 @@ class LedgerSettings(BaseSettings):
     fetch_max_wait_ms: int = fetch_max_wait_field(
         FETCH_MAX_WAIT_MS, "a case waits for it on its way to approval, at its decisions"
     )
+    cpu_nice: int = cpu_nice_field(0, "a case's first and last step: the services beside it yield to it")
     time_skew_ms: int = Field(
         default=250,
         ge=0,

@@ -4,6 +4,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onestep_runtime.consumer import fetch_max_wait_field
+from onestep_runtime.cpu_priority import cpu_nice_field
 
 
 class GatewaySettings(BaseSettings):
@@ -29,6 +30,7 @@ class GatewaySettings(BaseSettings):
     fetch_max_wait_ms: int = fetch_max_wait_field(
         100, "a case waits for it once on its way to approval; flat out, fuller polls cost less CPU a case"
     )
+    cpu_nice: int = cpu_nice_field(5, "the ledger, a case's first and last step, goes first")
     dispatch_retry_s: float = Field(
         default=1.0, gt=0, description="first wait before handing tasks to a failing adapter again (doubles to 30 s)"
     )

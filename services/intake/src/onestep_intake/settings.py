@@ -3,6 +3,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from onestep_runtime.cpu_priority import cpu_nice_field
+
 
 class IntakeSettings(BaseSettings):
     """intake's configuration, from INTAKE_* environment variables."""
@@ -22,7 +24,5 @@ class IntakeSettings(BaseSettings):
     # its processes can share one socket; one process takes one core at most.
     workers: int = Field(default=1, ge=1, description="processes answering on the port")
     # On cores shared with the services behind it, the case work goes first and a burst waits
-    # in Kafka (onestep_runtime.cpu_priority). 0 competes as an equal.
-    cpu_nice: int = Field(
-        default=5, ge=0, le=19, description="how far intake yields the CPU to the services it shares cores with"
-    )
+    # in Kafka (onestep_runtime.cpu_priority).
+    cpu_nice: int = cpu_nice_field(10, "a third of the gateways' and notify's weight, a ninth of the ledger's")

@@ -2,6 +2,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from onestep_runtime.consumer import fetch_max_wait_field
+from onestep_runtime.cpu_priority import cpu_nice_field
 
 
 class Webhook(BaseModel):
@@ -38,5 +39,6 @@ class NotifySettings(BaseSettings):
     fetch_max_wait_ms: int = fetch_max_wait_field(
         250, "off a case's way to approval: a portal hears of each event up to this much later, for fewer polls"
     )
+    cpu_nice: int = cpu_nice_field(5, "the ledger, which makes the case events notify delivers, goes first")
     host: str = "127.0.0.1"
     port: int = 8083

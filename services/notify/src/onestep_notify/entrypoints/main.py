@@ -1,5 +1,6 @@
 """Runs notify: `onestep-notify` (host and port from NOTIFY_HOST / NOTIFY_PORT)."""
 
+from onestep_runtime.cpu_priority import yield_cpu
 from onestep_runtime.logs import configure_logging, serve
 
 from ..settings import NotifySettings
@@ -9,6 +10,7 @@ from .api import create_app
 def main() -> None:
     configure_logging()
     settings = NotifySettings()
+    yield_cpu(settings.cpu_nice)  # before the threads, which inherit it
     serve(create_app(settings), host=settings.host, port=settings.port)
 
 
