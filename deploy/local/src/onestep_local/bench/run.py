@@ -9,7 +9,10 @@ intake's HTTP API with restaurants that three departments approve, and measures:
 - ledger replay: events/s when the case read model is rebuilt from the ledger's store;
 - resident memory (peak) of each process, and CPU milliseconds per case of each;
 - the transport's own ceiling: Kafka's producer and consumer performance tools on the same
-  broker with records the size of onestep's, and onestep's throughput as a share of it.
+  broker with records the size of onestep's, and onestep's throughput as a share of it;
+- the machine's own speed, before and after (a fixed piece of Python work's rate), and the
+  cores busy and the host's steal over the throughput phase: the same code measures up to a
+  third apart from hour to hour on this machine.
 
     onestep-bench [--store sqlite|postgres] [--rate 100] [--throughput-s 60] [--out var/bench/x.json] [--keep-data]
 
@@ -44,6 +47,7 @@ from . import replay, transport
 from .finals import Finals
 from .hops import hops_ms
 from .load import Portal, Submitted
+from .machine import HostCpu, gauge
 from .percentiles import summary_ms
 from .processes import Watched, cores_used, cpu_per_case
 
@@ -160,10 +164,10 @@ class Bench:
                 "hops_ms": await hops_ms(self.broker.bootstrap_servers, steady, finals),
             }
 
-            cpu_before = self.watched.cpu()
+            cpu_before, host_before = self.watched.cpu(), HostCpu.now()
             flat = await portal.flat_out(options.throughput_s)
             missing = await finals.wait_for(flat.at, options.settle_s)
-            cpu_after = self.watched.cpu()
+            cpu_after, host = self.watched.cpu(), HostCpu.now().since(host_before)
             done = [finals.at[c] for c in flat.at if c in finals.at]
             span = max(done) - flat.started if done else float("nan")
             results["throughput"] = {
@@ -178,6 +182,7 @@ class Bench:
                 "outcomes": dict(finals.outcomes),
                 "refused": flat.refused,
                 "cpu_ms_per_case": cpu_per_case(cpu_before, cpu_after, len(done)),
+                "host": host,
                 "submit_to_final_ms": latency_ms(flat, finals),
             }
 
@@ -269,6 +274,7 @@ def run(options: Options, home: Path | None = None) -> dict[str, Any]:
     out = options.out or home / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
+        report["machine"]["gauge_before"] = gauge()  # nothing of the run's started yet
         bench.start()
         # On uvloop, as the services are (uvicorn picks it): the load generator shares their two cores.
         report.update(uvloop.run(bench.load()))
@@ -276,6 +282,7 @@ def run(options: Options, home: Path | None = None) -> dict[str, Any]:
         report["replay"] = bench.replay()
         record_bytes = asyncio.run(transport.typical_record_bytes(bench.broker.bootstrap_servers))
         report["transport"] = bench.transport(record_bytes)
+        report["machine"]["gauge_after"] = gauge()  # every service stopped, the broker idle
     finally:
         bench.stop()
         if not options.keep_data:
@@ -327,6 +334,7 @@ def table(report: dict[str, Any]) -> str:
         f" {report['options']['partitions']} partitions,"
         f" webhook batch {report['options'].get('webhook_batch', 0)},"
         f" Python {report['machine']['python']} ({report['machine'].get('python_executable', '?')}), {report['started_at']}",
+        machine_line(report),
         "",
         f"{'figure':<42} {'measured':>12}  target",
     ]
@@ -361,6 +369,16 @@ def table(report: dict[str, Any]) -> str:
         lines.append(f"{name:<20} {rss.get(name, '-'):>12} {cpu.get(name, float('nan')):>12}")
     lines.append(f"{'all':<20} {'':>12} {round(sum(cpu.values()), 3):>12}")
     return "\n".join(lines)
+
+
+def machine_line(report: dict[str, Any]) -> str:
+    machine, host = report["machine"], report["throughput"].get("host", {})
+    return (
+        f"the machine: gauge {machine.get('gauge_before', '-')} before, {machine.get('gauge_after', '-')} after"
+        " (a fixed piece of Python work a CPU second: compare runs by it);"
+        f" throughput phase: {host.get('busy_cores', '-')} of {host.get('cores', '-')} cores busy,"
+        f" steal {host.get('steal_pct', '-')} %"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
