@@ -4,8 +4,9 @@ as /proc/stat counts them."""
 from __future__ import annotations
 
 import os
+import time
 
-from onestep_local.bench.machine import HostCpu, gauge
+from onestep_local.bench.machine import Gauge, HostCpu, gauge
 
 
 def test_the_gauge_counts_the_fixed_work_a_cpu_second():
@@ -13,6 +14,16 @@ def test_the_gauge_counts_the_fixed_work_a_cpu_second():
     assert first > 0 and second > 0
     # the same work on the same machine, moments apart: rates of one order, not one the other's tenth
     assert 0.1 < first / second < 10
+
+
+def test_the_gauge_samples_while_a_phase_runs():
+    with Gauge(every_s=0.05, sample_s=0.005) as sampled:
+        time.sleep(0.5)
+    summary = sampled.summary()
+    assert summary["samples"] == len(sampled.samples) >= 3
+    assert 0 < summary["p10"] <= summary["median"] <= summary["p90"]
+    time.sleep(0.2)
+    assert len(sampled.samples) == summary["samples"]  # it stopped with the phase
 
 
 def test_host_cpu_between_two_readings_is_the_cores_busy_and_the_steal_share():

@@ -1,12 +1,15 @@
-"""How fast this machine was when a run measured it.
+"""How fast this machine was while a run measured it.
 
 This machine is a virtual one, and the same code measures up to a third faster or slower from
-one hour to the next. Two readings tell a slow hour from slower code:
+one hour to the next, and from one minute to the next. Two readings tell a slow hour from
+slower code:
 
-- `gauge`: the rate of one fixed piece of Python work (what onestep's services do most: JSON
-  read and written, dicts built, small functions called) on one core, taken while the system is
-  not loaded. Compare runs by their gauges; it changes only with the machine (and the Python
-  build).
+- `Gauge`: the rate of one fixed piece of Python work (what onestep's services do most: JSON
+  read and written, dicts built) a second of the CPU it took, sampled every second by a thread
+  of its own while a phase runs, so under the same load as the phase. A reading taken apart
+  from the phase (before it, say) did not tell: it moved by a quarter from one minute to the
+  next. Compare runs by their gauges; the work is fixed, so only the machine moves it (and the
+  Python build).
 - `HostCpu`: the machine's cores as the kernel counts them (`/proc/stat`) over a phase: how many
   were busy, and the share the hypervisor gave to others (`steal`).
 """
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
+import threading
 import time
 from dataclasses import dataclass
 
@@ -33,13 +38,49 @@ def _one_unit() -> int:
 
 
 def gauge(seconds: float = 2.0) -> float:
-    """Units of the fixed work done a second of this process's CPU, over `seconds` of it."""
-    units, started = 0, time.process_time()
-    while (spent := time.process_time() - started) < seconds:
-        for _ in range(100):
+    """Units of the fixed work done a second of this thread's CPU, over `seconds` of it."""
+    units, started = 0, time.thread_time()
+    while (spent := time.thread_time() - started) < seconds:
+        for _ in range(50):
             _one_unit()
-        units += 100
+        units += 50
     return round(units / spent, 1)
+
+
+class Gauge:
+    """Samples `gauge` for `sample_s` of CPU every `every_s` while it runs (a fiftieth of a
+    core by default). A thread of its own: the load generator's event loop goes on meanwhile,
+    and the thread's own CPU clock leaves out the time it waited for the interpreter."""
+
+    def __init__(self, every_s: float = 1.0, sample_s: float = 0.02):
+        self.every_s, self.sample_s = every_s, sample_s
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="machine-gauge", daemon=True)
+
+    def __enter__(self) -> Gauge:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.samples.append(gauge(self.sample_s))
+
+    def summary(self) -> dict[str, float]:
+        """The samples' median, and their lowest and highest tenth."""
+        if len(self.samples) < 2:
+            return {"samples": len(self.samples)}
+        tenths = statistics.quantiles(self.samples, n=10)
+        return {
+            "samples": len(self.samples),
+            "median": round(statistics.median(self.samples), 1),
+            "p10": round(tenths[0], 1),
+            "p90": round(tenths[-1], 1),
+        }
 
 
 @dataclass(frozen=True)

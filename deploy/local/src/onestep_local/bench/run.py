@@ -10,9 +10,9 @@ intake's HTTP API with restaurants that three departments approve, and measures:
 - resident memory (peak) of each process, and CPU milliseconds per case of each;
 - the transport's own ceiling: Kafka's producer and consumer performance tools on the same
   broker with records the size of onestep's, and onestep's throughput as a share of it;
-- the machine's own speed, before and after (a fixed piece of Python work's rate), and the
-  cores busy and the host's steal over the throughput phase: the same code measures up to a
-  third apart from hour to hour on this machine.
+- the machine's own speed over the throughput phase (a fixed piece of Python work's rate,
+  sampled each second), and the cores busy and the host's steal meanwhile: the same code
+  measures up to a third apart from hour to hour on this machine.
 
     onestep-bench [--store sqlite|postgres] [--rate 100] [--throughput-s 60] [--out var/bench/x.json] [--keep-data]
 
@@ -47,7 +47,7 @@ from . import replay, transport
 from .finals import Finals
 from .hops import hops_ms
 from .load import Portal, Submitted
-from .machine import HostCpu, gauge
+from .machine import Gauge, HostCpu
 from .percentiles import summary_ms
 from .processes import Watched, cores_used, cpu_per_case
 
@@ -165,8 +165,9 @@ class Bench:
             }
 
             cpu_before, host_before = self.watched.cpu(), HostCpu.now()
-            flat = await portal.flat_out(options.throughput_s)
-            missing = await finals.wait_for(flat.at, options.settle_s)
+            with Gauge() as gauge:
+                flat = await portal.flat_out(options.throughput_s)
+                missing = await finals.wait_for(flat.at, options.settle_s)
             cpu_after, host = self.watched.cpu(), HostCpu.now().since(host_before)
             done = [finals.at[c] for c in flat.at if c in finals.at]
             span = max(done) - flat.started if done else float("nan")
@@ -183,6 +184,7 @@ class Bench:
                 "refused": flat.refused,
                 "cpu_ms_per_case": cpu_per_case(cpu_before, cpu_after, len(done)),
                 "host": host,
+                "machine_gauge": gauge.summary(),
                 "submit_to_final_ms": latency_ms(flat, finals),
             }
 
@@ -274,7 +276,6 @@ def run(options: Options, home: Path | None = None) -> dict[str, Any]:
     out = options.out or home / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        report["machine"]["gauge_before"] = gauge()  # nothing of the run's started yet
         bench.start()
         # On uvloop, as the services are (uvicorn picks it): the load generator shares their two cores.
         report.update(uvloop.run(bench.load()))
@@ -282,7 +283,6 @@ def run(options: Options, home: Path | None = None) -> dict[str, Any]:
         report["replay"] = bench.replay()
         record_bytes = asyncio.run(transport.typical_record_bytes(bench.broker.bootstrap_servers))
         report["transport"] = bench.transport(record_bytes)
-        report["machine"]["gauge_after"] = gauge()  # every service stopped, the broker idle
     finally:
         bench.stop()
         if not options.keep_data:
@@ -372,11 +372,11 @@ def table(report: dict[str, Any]) -> str:
 
 
 def machine_line(report: dict[str, Any]) -> str:
-    machine, host = report["machine"], report["throughput"].get("host", {})
+    host, gauge = report["throughput"].get("host", {}), report["throughput"].get("machine_gauge", {})
     return (
-        f"the machine: gauge {machine.get('gauge_before', '-')} before, {machine.get('gauge_after', '-')} after"
-        " (a fixed piece of Python work a CPU second: compare runs by it);"
-        f" throughput phase: {host.get('busy_cores', '-')} of {host.get('cores', '-')} cores busy,"
+        f"the machine over the throughput phase: gauge {gauge.get('median', '-')}"
+        f" ({gauge.get('p10', '-')}-{gauge.get('p90', '-')}; a fixed piece of Python work a CPU second:"
+        f" compare runs by it), {host.get('busy_cores', '-')} of {host.get('cores', '-')} cores busy,"
         f" steal {host.get('steal_pct', '-')} %"
     )
 
