@@ -37,7 +37,7 @@ def _one_unit() -> int:
     return len(text) + len(materials) + len(facts)
 
 
-def gauge(seconds: float = 2.0) -> float:
+def gauge(seconds: float) -> float:
     """Units of the fixed work done a second of this thread's CPU, over `seconds` of it."""
     units, started = 0, time.thread_time()
     while (spent := time.thread_time() - started) < seconds:
