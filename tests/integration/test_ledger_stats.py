@@ -171,6 +171,9 @@ def test_the_reform_figures_come_from_the_recorded_cases(kafka, store_env, reque
 
     source, rebuilt = open_rebuild(store_env, fresh_store("rebuilt"))
     assert rebuild(source, rebuilt) > 0
+    if store_env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":  # its statistics gathered as it filled
+        analyzed = "SELECT last_analyze IS NOT NULL AS done FROM pg_stat_user_tables WHERE relname = 'stats_tasks'"
+        assert rebuilt.view.read(analyzed, {}) == [{"done": True}]
     end = source.recorder.max_notification_id()
     assert rebuilt.view.max_tracking_id("stats") == end
     kept = StatsProjection(stats_view(source), source.calendar)

@@ -13,6 +13,7 @@ from onestep_ledger.adapters.stats_view import stats_view
 from onestep_ledger.bootstrap import open_ledger
 from onestep_ledger.settings import LedgerSettings
 from onestep_ledger.stats_fold import TASK_CHANGING, TASK_COLUMNS
+from onestep_ledger.stats_projection import _stored_rows
 
 KEY = ("case_id", "department", "round")
 DEPARTMENTS = ("fire-rescue", "market-regulation", "urban-management")
@@ -74,5 +75,30 @@ def test_a_batch_update_finds_its_rows_by_the_key_once_the_table_has_grown(postg
         assert after["idx_scan"] - before["idx_scan"] >= 10
         decided = view.read("SELECT COUNT(*) AS n FROM stats_tasks WHERE status = 'approved'", {})
         assert decided == [{"n": (20 * 30 + 600) * len(DEPARTMENTS)}]
+    finally:
+        ledger.close()
+
+
+def test_cases_looked_up_after_a_fill_are_found_by_the_key_once_the_view_has_its_statistics(postgres):
+    """A rebuild fills a view's tables faster than autovacuum looks at them; without statistics
+    the planner took `case_id IN (...)` on the task rows' key to match half the table, and
+    scanned all of it for every hundred cases looked up. A rebuild gathers them as it goes."""
+    name = f"lookups_{uuid.uuid4().hex[:10]}"
+    postgres.create_database(name)
+    ledger = open_ledger(LedgerSettings(), env=postgres.eventsourcing_env(name))
+    try:
+        view = stats_view(ledger)
+        filled = cases(20_000)
+        with view.batch(Tracking("stats", 1)) as sql:
+            sql.run("ALTER TABLE stats_tasks SET (autovacuum_enabled = false)", {})
+            sql.insert_rows("stats_tasks", TASK_COLUMNS, tasks(filled, "pending"))
+        view.analyze()
+        with view.batch(Tracking("stats", 2)) as sql:
+            before = scans_of_the_tasks_table(sql)
+            _, found = _stored_rows(sql, filled[:300])
+            after = scans_of_the_tasks_table(sql)
+        assert len(found) == 300 * len(DEPARTMENTS)
+        assert after["seq_scan"] == before["seq_scan"]
+        assert after["idx_scan"] - before["idx_scan"] >= 3  # a lookup a hundred cases
     finally:
         ledger.close()

@@ -261,8 +261,13 @@ class PostgresPollRecorder(TablesMadeOnce, PostgresProcessRecorder):
         """As `SQLitePollRecorder.select_share`, read along the ids' index (see SHARE_BY_INDEX)."""
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(SHARE_BY_INDEX)
+            # In binary: as text, the server writes each state out in hex and psycopg reads it
+            # back, twice the bytes between them.
             rows = curs.stream(
-                self._select_share_statement, (start, stop, list(topics), list(id_ends), limit), size=SHARE_CHUNK
+                self._select_share_statement,
+                (start, stop, list(topics), list(id_ends), limit),
+                binary=True,
+                size=SHARE_CHUNK,
             )
             return [
                 Notification(

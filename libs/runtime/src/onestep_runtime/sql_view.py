@@ -9,12 +9,12 @@ Statements are written once with `:name` parameters and given to either database
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
@@ -110,7 +110,11 @@ def _insert(table: str, columns: tuple[str, ...]) -> str:
 
 
 def _json_rows(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
-    return json.dumps([{column: row[column] for column in columns} for row in rows])
+    # orjson: the standard library's encoder took about 6 % of a rebuilding process on PostgreSQL
+    return orjson.dumps([{column: row[column] for column in columns} for row in rows]).decode()
+
+
+_CREATED = re.compile(r"\s*CREATE TABLE IF NOT EXISTS (\w+)")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -133,6 +137,14 @@ class SqlView:
         with self.datastore.transaction(commit=True) as cursor:
             for statement in self.TABLES:
                 cursor.execute(statement)
+
+    def analyze(self) -> None:
+        """Has the database gather statistics on the view's tables now, where its planner needs
+        them (PostgreSQL, below); SQLite finds a row by its key without."""
+
+    @property
+    def table_names(self) -> list[str]:
+        return [match[1] for statement in self.TABLES if (match := _CREATED.match(statement))]
 
     @contextmanager
     def batch(self, tracking: Tracking) -> Iterator[Statements]:
@@ -166,11 +178,23 @@ class PostgresReads:
             yield self.statements(cursor, self.named_parameter)
 
 
+class PostgresAnalyze:
+    """A view's tables filled faster than autovacuum looks at them (a rebuild fills hundreds of
+    thousands of rows in seconds) have no statistics, and without them the planner takes
+    `case_id IN (...)` on a key's leading column to match half the table: a scan of the whole
+    table for every hundred cases looked up (in one rebuild, 18.6 of its 30 s of server time).
+    `analyze` gathers them."""
+
+    def analyze(self) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            cursor.execute(f"ANALYZE {', '.join(self.table_names)}")
+
+
 def view_for(app: Application, view: type[View]) -> View:
     """The view on the application's own database; instances starting at once may make its
     tables at the same moment (see poll_recorders)."""
     if isinstance(app.recorder, PostgresTrackingRecorder):
-        bases: tuple[type, ...] = (TablesMadeOnce, PostgresReads, view, PostgresTrackingRecorder)
+        bases: tuple[type, ...] = (TablesMadeOnce, PostgresReads, PostgresAnalyze, view, PostgresTrackingRecorder)
         recorder = type(
             f"Postgres{view.__name__}", bases, {"named_parameter": r"%(\1)s", "statements": PostgresStatements}
         )

@@ -75,7 +75,7 @@ def rebuild(source: Application, projection: StatsProjection, *, shard: Shard = 
     position = max(view.max_tracking_id(shard.position) or 0, view.max_tracking_id(STATS_NAME) or 0)
     if end is None:
         end = source.recorder.max_notification_id() or 0
-    folded = 0
+    folded = analyzed = 0
     kept = KeptRows()
     while position < end:
         page, last = _page(source, shard, position + 1, end)
@@ -83,6 +83,9 @@ def rebuild(source: Application, projection: StatsProjection, *, shard: Shard = 
         position = last
         folded += len(page)
         del page  # not held while the next is read: a page is most of a rebuild's memory
+        if folded and folded >= 2 * analyzed:  # statistics each time the fold has doubled (SqlView.analyze)
+            view.analyze()
+            analyzed = folded
     return folded
 
 
