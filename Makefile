@@ -5,7 +5,7 @@
 # The environment's interpreter: Debian's python3.11 where the machine has it, a build that is
 # profile-guided and link-time optimized, as the images' python:3.11-slim is. A default build
 # from source (pyenv's, first on this machine's PATH) is neither, and its services took about
-# 8 % more CPU a case (docs/performance.md). `make PYTHON=...` picks another.
+# 8 % more CPU a case (docs/performance-history.md). `make PYTHON=...` picks another.
 PYTHON ?= $(or $(wildcard /usr/bin/python3.11),python3.11)
 VENV := .venv
 BIN := $(VENV)/bin

@@ -72,7 +72,7 @@ class FetchSettings(BaseSettings):
 
     By the client's default the broker answers as soon as it has one record, so under a steady
     load a consumer applies polls of a record or two, and every poll costs a transaction, a wake
-    of the followers and their reads whatever it holds (docs/performance.md has the figures).
+    of the followers and their reads whatever it holds (docs/performance-history.md has the figures).
     Held until it has `min_bytes` or the consumer's wait has passed (`fetch_max_wait_ms`), a
     fetch gathers what arrived meanwhile. The wait must outlast a poll's processing to have any
     effect, and each consumer on a case's path adds up to it to the case's latency: a service

@@ -15,7 +15,7 @@ case's way to its answer:
 
 So each service yields by its own setting (`*_CPU_NICE`): the ledger not at all, the gateways
 and notify by 5 (a third of the ledger's weight), intake by 10 (a third of theirs). What waits
-is in Kafka, answered 202, and the work behind it keeps up (docs/performance.md has the
+is in Kafka, answered 202, and the work behind it keeps up (docs/performance-history.md has the
 measurements). Only raising a nice value needs no privilege, so the order is made by yielding.
 """
 

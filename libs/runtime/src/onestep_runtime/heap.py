@@ -6,7 +6,7 @@ long-lived object, in a full collection. A service's batches keep thousands of d
 events and aggregates alive for a while: by the default most of them reached the oldest
 generation, and full collections ran over the whole heap every few seconds, about 100 ms each
 in the ledger with the GIL held. The collector took a fifth of the ledger's CPU, a tenth of a
-gateway's and of intake's (docs/performance.md).
+gateway's and of intake's (docs/performance-history.md).
 
 Once a service is built, what it built (modules, schemas, routes, its app) is frozen out of the
 collector's sight, and the young generation is examined every `threshold` objects instead of

@@ -4,7 +4,7 @@ department's decision was published, and when the ledger published the final sta
 
 Read from the topics after the latency phase, so measuring takes nothing from the system while
 it runs. A hop that grows names the part to look at (a consumer's wait, a relay, a process
-short of CPU); see docs/performance.md, "Why two ledgers missed the p99"."""
+short of CPU); see docs/performance-history.md, "Why two ledgers missed the p99"."""
 
 from __future__ import annotations
 

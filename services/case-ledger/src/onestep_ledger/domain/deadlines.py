@@ -12,7 +12,7 @@ earlier ones being held in memory or copied, and the watcher reads them from the
 A minute has one aggregate per shard: the Kafka partition whose records set the timers (modulo
 SHARDS), or WATCHER for the timers the watcher's own firing sets. Ledger instances own
 partitions, so two instances never append to the same aggregate; with one aggregate per minute
-they did on nearly every batch, and lost their saves to each other (docs/performance.md). The
+they did on nearly every batch, and lost their saves to each other (docs/performance-history.md). The
 watcher reads every shard of a minute, and the one aggregate of a minute written before shards.
 """
 
