@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from onestep_runtime.direct_route import DirectRoute
 from onestep_runtime.kafka import start_with_retry
 from onestep_runtime.ops import ops_router
 from onestep_runtime.portal_auth import portal_authenticator
@@ -57,8 +58,10 @@ def create_app(settings: IntakeSettings | None = None, **parts: Any) -> FastAPI:
         ok = await asyncio.to_thread(app.state.intake.blobs.writable)
         return ok, f"material store at {settings.materials_dir}"
 
-    # Routes are matched in order: applications, nearly every request, first.
+    # Routes are matched in order: applications, nearly every request, first. A submission is
+    # answered by its endpoint directly, without the framework's per-request layers (DirectRoute).
     app.include_router(applications.router, prefix="/v1")
+    app.add_middleware(DirectRoute, method="POST", path="/v1/applications", endpoint=applications.submit_application)
     app.include_router(case_requests.router, prefix="/v1")
     app.include_router(items.router, prefix="/v1")
     app.include_router(materials.router, prefix="/v1")
