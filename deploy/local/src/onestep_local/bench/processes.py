@@ -18,6 +18,20 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime + cutime + cstime) / TICKS
 
 
+def stopped(pid: int) -> bool:
+    """Whether every thread of a process has stopped (or ended): SIGSTOP takes effect on each
+    thread as it next leaves the kernel, and until then its CPU time still grows."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as stat:
+                state = stat.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # the thread has ended
+        if state not in ("T", "t", "Z", "X"):
+            return False
+    return True
+
+
 def children(pid: int) -> list[int]:
     """The processes alive now whose parent is `pid`."""
     found = []

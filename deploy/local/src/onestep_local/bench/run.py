@@ -49,9 +49,10 @@ from .hops import hops_ms
 from .load import Portal, Submitted
 from .machine import Gauge, HostCpu
 from .percentiles import summary_ms
-from .processes import Watched, cores_used, cpu_per_case
+from .processes import Watched, cores_used, cpu_per_case, stopped
 
 CONSUMERS = ("ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "webhook")
+STOP_WAIT_S = 5.0  # how long the consumers may take to stop for the intake-alone phase
 
 
 TARGETS = {  # docs/performance.md: what one 2-core machine should carry
@@ -140,9 +141,22 @@ class Bench:
             self.postgres.stop()
 
     def pause_consumers(self, paused: bool) -> None:
-        for name, service in self.system.services.items():
-            if name in CONSUMERS or name.startswith("ledger-"):
-                os.kill(service.process.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+        """Stops (SIGSTOP) or resumes everything behind intake. Stopping returns once every
+        thread has stopped: until then a process still runs, and its CPU would count as taken
+        from intake while it ran alone."""
+        pids = [
+            service.process.pid
+            for name, service in self.system.services.items()
+            if name in CONSUMERS or name.startswith("ledger-")
+        ]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP if paused else signal.SIGCONT)
+        deadline = time.monotonic() + STOP_WAIT_S
+        while paused and not all(stopped(pid) for pid in pids):
+            if time.monotonic() > deadline:
+                print(f"warning: the consumers had not all stopped after {STOP_WAIT_S} s", file=sys.stderr)
+                return
+            time.sleep(0.005)
 
     async def load(self) -> dict[str, Any]:
         options, results = self.options, {}
