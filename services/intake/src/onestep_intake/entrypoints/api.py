@@ -22,6 +22,7 @@ from .openapi import register_request_components
 from .routes import applications, case_requests, items, materials
 
 log = logging.getLogger("onestep.intake")
+API_PREFIX = "/v1"
 
 
 def create_app(settings: IntakeSettings | None = None, **parts: Any) -> FastAPI:
@@ -60,11 +61,16 @@ def create_app(settings: IntakeSettings | None = None, **parts: Any) -> FastAPI:
 
     # Routes are matched in order: applications, nearly every request, first. A submission is
     # answered by its endpoint directly, without the framework's per-request layers (DirectRoute).
-    app.include_router(applications.router, prefix="/v1")
-    app.add_middleware(DirectRoute, method="POST", path="/v1/applications", endpoint=applications.submit_application)
-    app.include_router(case_requests.router, prefix="/v1")
-    app.include_router(items.router, prefix="/v1")
-    app.include_router(materials.router, prefix="/v1")
+    app.include_router(applications.router, prefix=API_PREFIX)
+    app.add_middleware(
+        DirectRoute,
+        method="POST",
+        path=API_PREFIX + applications.SUBMIT_PATH,
+        endpoint=applications.submit_application,
+    )
+    app.include_router(case_requests.router, prefix=API_PREFIX)
+    app.include_router(items.router, prefix=API_PREFIX)
+    app.include_router(materials.router, prefix=API_PREFIX)
     app.include_router(ops_router({"kafka": kafka_check, "material_store": store_check}))
     register_request_components(app)
     return app

@@ -18,6 +18,7 @@ from ..dependencies import intake, portal
 from ..openapi import APPLICATION_BODY, IDEMPOTENCY_KEY, problems
 
 router = APIRouter(tags=["applications"])
+SUBMIT_PATH = "/applications"  # also served directly: entrypoints.api
 
 
 async def json_body(request: Request) -> Any:
@@ -80,7 +81,7 @@ REFUSED = Counter("onestep_intake_applications_refused_total", "Applications ref
 
 
 @router.post(
-    "/applications",
+    SUBMIT_PATH,
     status_code=202,
     summary="File an application",
     description=(
