@@ -26,6 +26,13 @@ def test_the_gauge_samples_while_a_phase_runs():
     assert len(sampled.samples) == summary["samples"]  # it stopped with the phase
 
 
+def test_the_gauge_tenths_stay_within_the_samples_when_a_short_phase_had_a_slow_one():
+    sampled = Gauge()
+    sampled.samples = [1_000.0, 50_000.0, 60_000.0]  # one sample taken while the thread waited for the core
+    summary = sampled.summary()
+    assert 1_000 <= summary["p10"] <= summary["median"] == 50_000 <= summary["p90"] <= 60_000
+
+
 def test_host_cpu_between_two_readings_is_the_cores_busy_and_the_steal_share():
     cores = os.cpu_count()
     before = HostCpu(busy=1_000, steal=10, total=2_000)

@@ -71,10 +71,11 @@ class Gauge:
             self.samples.append(gauge(self.sample_s))
 
     def summary(self) -> dict[str, float]:
-        """The samples' median, and their lowest and highest tenth."""
+        """The samples' median, and their lowest and highest tenth (within the samples' range:
+        the default method extrapolates past it, below zero for a few samples of which one is slow)."""
         if len(self.samples) < 2:
             return {"samples": len(self.samples)}
-        tenths = statistics.quantiles(self.samples, n=10)
+        tenths = statistics.quantiles(self.samples, n=10, method="inclusive")
         return {
             "samples": len(self.samples),
             "median": round(statistics.median(self.samples), 1),
