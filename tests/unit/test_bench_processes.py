@@ -42,3 +42,9 @@ def test_a_stopped_process_is_known_stopped_and_takes_no_more_cpu():
     finally:
         busy.kill()
         busy.wait()
+
+
+def test_a_process_that_has_ended_counts_as_stopped():
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # reaped: its /proc entry is gone
+    assert stopped(ended.pid)

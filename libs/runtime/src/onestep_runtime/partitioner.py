@@ -2,9 +2,9 @@
 
 aiokafka's default partitioner hashes the key a byte at a time in Python, about 6 µs for a
 case id, and every record onestep writes is keyed by one. This hashes it a 32-bit word at a
-time, in about half that, with the same result (Java's own test vectors and aiokafka's function, in the tests): a
-case's records stay in the partition any other client, a department's adapter in Java
-included, would put them in.
+time, in about half that, with the same result (Java's own test vectors and aiokafka's
+function, in the tests): a case's records stay in the partition any other client, a
+department's adapter in Java included, would put them in.
 """
 
 from __future__ import annotations

@@ -21,7 +21,11 @@ def cpu_seconds(pid: int) -> float:
 def stopped(pid: int) -> bool:
     """Whether every thread of a process has stopped (or ended): SIGSTOP takes effect on each
     thread as it next leaves the kernel, and until then its CPU time still grows."""
-    for task in os.listdir(f"/proc/{pid}/task"):
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return True  # the process has ended and been reaped
+    for task in tasks:
         try:
             with open(f"/proc/{pid}/task/{task}/stat") as stat:
                 state = stat.read().rsplit(")", 1)[1].split()[0]

@@ -151,8 +151,10 @@ class Bench:
         ]
         for pid in pids:
             os.kill(pid, signal.SIGSTOP if paused else signal.SIGCONT)
+        if not paused:
+            return
         deadline = time.monotonic() + STOP_WAIT_S
-        while paused and not all(stopped(pid) for pid in pids):
+        while not all(stopped(pid) for pid in pids):
             if time.monotonic() > deadline:
                 print(f"warning: the consumers had not all stopped after {STOP_WAIT_S} s", file=sys.stderr)
                 return
