@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -85,6 +87,28 @@ def test_malformed_json_and_a_missing_or_overlong_idempotency_key_are_refused(in
     )
     assert too_long.status_code == 422 and too_long.headers["content-type"] == "application/problem+json"
     assert [e["pointer"] for e in too_long.json()["errors"]] == ["header/Idempotency-Key"]
+    assert end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS) == before
+
+
+@pytest.mark.parametrize(
+    ("value", "pointer"),
+    [("NaN", "#"), ("Infinity", "#"), ('"\\ud800 lone surrogate"', "#"), ("1e999", "#/form/floor_area_m2")],
+)
+def test_numbers_and_text_that_json_does_not_have_are_refused_and_nothing_reaches_kafka(intake, kafka, value, pointer):
+    """Python's json module reads them (a form holding one was accepted and published as
+    something else, and a lone surrogate failed with a 500); they are not JSON."""
+    before = end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS)
+    body = restaurant_application()
+    body["form"]["floor_area_m2"] = "PLACEHOLDER"
+    text = json.dumps(body).replace('"PLACEHOLDER"', value)
+    headers = {**AUTH, "Idempotency-Key": new_key(), "Content-Type": "application/json"}
+    response = intake.post("/v1/applications", content=text.encode(), headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "The request body is not valid JSON"
+    assert [error["pointer"] for error in response.json()["errors"]] == [pointer]
+    with_bom = intake.post("/v1/applications", content=b"\xef\xbb\xbf" + json.dumps(body).encode(), headers=headers)
+    assert with_bom.status_code == 422 and "#/form/floor_area_m2" in pointers(with_bom)  # read, then checked
     assert end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS) == before
 
 

@@ -1,7 +1,6 @@
 """Applications: accepted (202) only once Kafka has acknowledged them."""
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from ...application import ApplicationInvalid
 from ...bootstrap import Intake
 from ..dependencies import intake, portal
 from ..openapi import APPLICATION_BODY, IDEMPOTENCY_KEY, problems
+from ..strict_json import NotJson, parse
 
 router = APIRouter(tags=["applications"])
 SUBMIT_PATH = "/applications"  # also served directly: entrypoints.api
@@ -26,10 +26,11 @@ async def json_body(request: Request) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return parse(raw)
+    except NotJson as exc:
         REFUSED.labels("400").inc()
-        raise Problem(400, "The request body is not valid JSON", errors=[field_error("#", str(exc))]) from exc
+        errors = [field_error(pointer, detail) for pointer, detail in exc.problems]
+        raise Problem(400, "The request body is not valid JSON", errors=errors) from exc
 
 
 @contextlib.asynccontextmanager
