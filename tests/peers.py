@@ -11,12 +11,13 @@ from typing import Any
 
 
 class WebhookReceiver:
-    """A portal's webhook endpoint: records every POST received whole; answers with `statuses`
-    in turn, then 200."""
+    """A portal's webhook endpoint, or a department's system: records every POST received whole;
+    answers with `statuses` in turn, then 200, each with the body of `bodies` in turn (then none)."""
 
-    def __init__(self, statuses: list[int] | None = None):
+    def __init__(self, statuses: list[int] | None = None, bodies: list[bytes] | None = None):
         self.received: list[dict[str, Any]] = []
         self.statuses = list(statuses or [])
+        self.bodies = list(bodies or [])
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,10 +27,12 @@ class WebhookReceiver:
                 if len(body) < length:  # the sender died mid-request: nothing was delivered
                     return
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                answer = receiver.bodies.pop(0) if receiver.bodies else b""
                 receiver.received.append({"headers": dict(self.headers), "body": body, "answered": status})
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, *args: object) -> None:
                 return None

@@ -1,7 +1,8 @@
 """The `http` adapter against the reference department system, both on real local ports, with
 the real broker and store: tasks go out signed and come back by signed callback; while the
 department's system is down they wait and go out once it is back, one task each however often
-delivered; a bad signature, an unknown task and a cancelled task are refused."""
+delivered; a bad signature, an unknown task and a cancelled task are refused; an answer that
+is not a decision parks its task, and a status answer that is not one is passed over."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI, Response
 
 from onestep_contracts import task_id_for, topics
 from onestep_contracts.adapters import DepartmentRefused, Task
@@ -154,6 +156,51 @@ def test_a_task_is_retried_on_5xx_and_signed_but_a_4xx_is_not_retried():
         assert [r["answered"] for r in refusing.received] == [422]
 
 
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (b"<html>Service moved</html>", "not JSON"),
+        (b'{"outcome": "maybe", "decided_by": "inspector 3"}', "outcome"),
+        (b'{"outcome": "approved", "licences": "XF-1", "decided_by": "inspector 3"}', "licences"),
+    ],
+)
+def test_an_answer_that_is_not_a_decision_is_a_refusal_that_names_what_is_wrong(answer, why):
+    """The department took the task (2xx) but its answer cannot be read: retrying would hand it
+    over again for the same answer, so the task is parked with the reason."""
+    with WebhookReceiver(statuses=[200], bodies=[answer]) as department:
+        adapter = HttpAdapter(HttpSettings(url=department.url, secret=SECRET, attempts=3, backoff_s=0.01))
+        with pytest.raises(DepartmentRefused, match=why) as refused:
+            asyncio.run(adapter.submit(task_for_test()))
+        assert "200 from the department" in str(refused.value)
+        assert len(department.received) == 1  # not retried
+
+
+def test_a_task_whose_answer_cannot_be_read_is_parked_and_the_tasks_after_it_go_out(kafka, store_env):
+    region = f"439{next(COUNTIES):03d}"
+    with WebhookReceiver(statuses=[200, 202], bodies=[b"<html>Service moved</html>"]) as department:
+        adapter = HttpAdapter(HttpSettings(url=department.url, secret=SECRET, attempts=1))
+        first, second = uuid.uuid4(), uuid.uuid4()
+        group = f"gateway-{uuid.uuid4().hex[:6]}"
+        with running_gateway(kafka, store_env, group, DEPARTMENT, adapter=adapter, regions=[region]) as gateway:
+            records = gateway.app.state.gateway.app
+
+            def status(case_id: uuid.UUID) -> str | None:
+                task_id = task_id_for(case_id, DEPARTMENT)
+                return records.task(task_id).status if uuid.UUID(task_id) in records.repository else None
+
+            publish(
+                kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(first, [DEPARTMENT], region=region)]
+            )
+            wait_for(lambda: status(first) == "parked")
+            assert "not JSON" in records.task(task_id_for(first, DEPARTMENT)).park_reason
+            publish(
+                kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(second, [DEPARTMENT], region=region)]
+            )
+            wait_for(lambda: status(second) == "dispatched")
+        keys = [request["headers"]["Idempotency-Key"] for request in department.received]
+        assert keys == [task_id_for(first, DEPARTMENT), task_id_for(second, DEPARTMENT)]  # each handed over once
+
+
 def test_a_task_the_department_refuses_is_parked_visibly_and_re_driven_once_fixed(kafka, store_env):
     region = f"439{next(COUNTIES):03d}"  # a county of this run's own (the broker keeps every run's tasks)
     with WebhookReceiver(statuses=[400, 400]) as refusing:  # a bad configuration at the department, fixed later
@@ -247,6 +294,47 @@ def test_a_department_without_callbacks_is_polled_for_its_decisions(kafka, store
             assert {envelope.event.decided_by for envelope in published} == {"reference department system"}
             assert {licence.department for envelope in published for licence in envelope.event.licences} == {DEPARTMENT}
             assert decisions_for(kafka, set(first_page)) == []
+
+
+def test_a_status_answer_that_cannot_be_read_is_passed_over_and_the_other_tasks_are_still_asked(kafka, store_env):
+    """The walk over the open tasks goes on past a task whose status answer is not a decision
+    (logged and counted, asked again next time), so a decision after it is still found."""
+    unreadable, decided = uuid.uuid4(), uuid.uuid4()
+    department = FastAPI()
+
+    @department.post("/tasks")
+    async def take() -> Response:
+        return Response(status_code=202)
+
+    @department.get("/tasks/{task_id}")
+    async def status(task_id: str) -> Response:
+        if task_id == task_id_for(unreadable, DEPARTMENT):
+            return Response("<html>Service moved</html>", media_type="text/html")
+        approval = {"approval": "environmental-approval", "number": "HP-2026-0001"}
+        decision = {"outcome": "approved", "licences": [approval], "decided_by": "inspector 3"}
+        return Response(json.dumps({"decision": decision}), media_type="application/json")
+
+    with serving(department) as department_url:
+        adapter = HttpAdapter(
+            HttpSettings(
+                url=f"{department_url}/tasks",
+                secret=SECRET,
+                status_url=f"{department_url}/tasks/{{task_id}}",
+                poll_interval_s=0.3,
+            )
+        )
+        group = f"gateway-{uuid.uuid4().hex[:6]}"
+        with running_gateway(kafka, store_env, group, DEPARTMENT, adapter=adapter) as gateway:
+            publish(
+                kafka.bootstrap_servers,
+                topics.APPLICATIONS,
+                [submitted_envelope(c, [DEPARTMENT]) for c in (unreadable, decided)],
+            )
+            (published,) = wait_for(lambda: decisions_for(kafka, {str(decided)}))
+            assert [licence.number for licence in published.event.licences] == ["HP-2026-0001"]
+            counted = rf'onestep_gateway_status_answers_unreadable_total{{department="{DEPARTMENT}"}} (\S+)'
+            assert float(wait_for(lambda: re.search(counted, metrics(gateway)))[1]) >= 1
+            assert decisions_for(kafka, {str(unreadable)}) == []
 
 
 class CountingPolls(HttpAdapter):

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
+from prometheus_client import Counter
 
+from onestep_contracts.adapters import DepartmentRefused
 from onestep_runtime.leases import Lease, lease_for, while_held
 
 from .adapters.http import HttpAdapter
@@ -25,6 +27,12 @@ log = logging.getLogger(__name__)
 
 PAGE = 500  # tasks read from the desk at a time
 CONCURRENT = 20  # status requests in flight at once
+
+UNREADABLE = Counter(
+    "onestep_gateway_status_answers_unreadable_total",
+    "Answers of the department's status URL that were not a decision (each logged with its task)",
+    ["department"],
+)
 
 
 class Poller:
@@ -75,7 +83,12 @@ class Poller:
 
         async def ask(task_id: str):
             async with limit:
-                return await self._adapter.poll(task_id, self._app.department)
+                try:
+                    return await self._adapter.poll(task_id, self._app.department)
+                except DepartmentRefused as unreadable:  # this task's answer: asked again next time
+                    UNREADABLE.labels(self._app.department).inc()
+                    log.warning("the status of task %s: %s", task_id, unreadable)
+                    return None
 
         decisions = await asyncio.gather(*(ask(task_id) for task_id in task_ids))
         recorded = 0

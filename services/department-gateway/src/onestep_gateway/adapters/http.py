@@ -6,7 +6,9 @@ retried task is one task for the department, and `Onestep-Callback`: where to PO
 decision (signed with the same secret). Connection errors, timeouts and 5xx are retried with
 exponential backoff and jitter; a 4xx is the department refusing the task, never retried:
 the task is parked on the gateway's record with the reason. The department's system may
-answer at once with a decision in the response body.
+answer at once with a decision in the response body; an answer that is not one (not JSON, or
+not a decision) is a refusal too, parked with what is wrong: the department has the task, and
+handing it over again would get the same answer.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 from pathlib import Path
 
 import httpx
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -49,8 +51,30 @@ def _decision(answer: object, department: str) -> Decision | None:
     """A decision in the department's answer (licences as {approval, number}), if there is one."""
     if not isinstance(answer, dict) or "outcome" not in answer:
         return None
-    licences = [{"department": department, **licence} for licence in answer.get("licences", [])]
+    licences = answer.get("licences", [])
+    if isinstance(licences, list):  # (anything else is left for the validation to name)
+        licences = [{"department": department, **item} if isinstance(item, dict) else item for item in licences]
     return Decision.model_validate({**answer, "licences": licences})
+
+
+def _read(response: httpx.Response, department: str, *, within: str | None = None) -> Decision | None:
+    """The decision in a department's answer (under the key `within`, if given), if it gives
+    one; DepartmentRefused naming what is wrong when the answer cannot be read."""
+    if not response.content:
+        return None
+    try:
+        answer = json.loads(response.content)
+        if within is not None:
+            answer = answer.get(within) if isinstance(answer, dict) else None
+        return _decision(answer, department)
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'/'.join(map(str, error['loc'])) or '#'}: {error['msg']}" for error in exc.errors())
+        reason = f"is not a decision ({wrong})"
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        # what it is, not what it says: an answer may echo the applicant's data
+        kind = response.headers.get("content-type", "no content type")
+        reason = f"is not JSON ({kind}, {len(response.content)} bytes: {exc})"
+    raise DepartmentRefused(f"{response.status_code} from the department, but its answer {reason}")
 
 
 class HttpAdapter:
@@ -70,8 +94,7 @@ class HttpAdapter:
         response = await self._post(
             self.settings.url, body, {"Idempotency-Key": task.task_id, "Onestep-Callback": callback}
         )
-        answer = json.loads(response.content) if response.content else {}
-        return _decision(answer, task.department)
+        return _read(response, task.department)
 
     async def cancel(self, task_id: str, reason: str) -> None:
         body = json.dumps({"task_id": task_id, "reason": reason}).encode()
@@ -84,12 +107,13 @@ class HttpAdapter:
 
     async def poll(self, task_id: str, department: str) -> Decision | None:
         """The department's decision on the task if it has made one (a signed GET of its status
-        URL answering `{"decision": {...}}`), else None."""
+        URL answering `{"decision": {...}}`), else None; DepartmentRefused when the answer
+        cannot be read."""
         url = self.settings.status_url.format(task_id=task_id)
         response = await self._client.get(url, headers={SIGNATURE_HEADER: sign(self.settings.secret, b"")})
         if response.status_code != 200:
             return None
-        return _decision(response.json().get("decision"), department)
+        return _read(response, department, within="decision")
 
     def verify(self, body: bytes, signature: str) -> bool:
         """Whether a callback comes from the department (signed with the shared secret, fresh)."""
