@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 from onestep_contracts import task_id_for, topics
 
@@ -91,3 +92,35 @@ def test_officers_claim_and_decide_the_tasks_of_their_department(kafka, store_en
         assert sorted(answer.status_code for answer in answers) == [200, 409]
         (asked,) = wait_for(lambda: decisions_for(kafka, {str(there)}))
         assert asked.event.outcome == "supplement_required" and asked.event.missing == ["evacuation-plan"]
+
+
+def test_the_list_is_walked_a_page_at_a_time_in_due_order_however_many_tasks_share_a_due_time(kafka, store_env):
+    region = random.choice([f"43{n:04d}" for n in range(9000, 10000)])
+    at = datetime.now(UTC)
+    due_times = [at, at, at, at + timedelta(minutes=1), at - timedelta(minutes=1)]  # three share one
+    cases = [uuid.uuid4() for _ in due_times]
+    publish(
+        kafka.bootstrap_servers,
+        topics.APPLICATIONS,
+        [
+            submitted_envelope(case_id, ["fire-rescue"], region=region, submitted_at=submitted)
+            for case_id, submitted in zip(cases, due_times, strict=True)
+        ],
+    )
+    group = f"gateway-{uuid.uuid4().hex[:6]}"
+    with running_gateway(kafka, store_env, group, adapter_name="desk", officer_keys=OFFICERS) as desk:
+        everything = wait_for(lambda: len(tasks := pending(desk, region)) == len(cases) and tasks)
+        assert set(everything) == {task_id_for(case_id, "fire-rescue") for case_id in cases}
+
+        walked, after, pages = [], None, 0
+        while True:
+            params = {"status": "pending", "region": region, "limit": 2} | ({"after": after} if after else {})
+            page = desk.get("/v1/tasks", params=params, headers=LI).json()
+            walked += [task["task_id"] for task in page["tasks"]]
+            pages += 1
+            if not (after := page["next"]):
+                break
+        assert walked == everything and pages == 3  # each once, in the order of the whole list
+
+        refused = desk.get("/v1/tasks", params={"after": "not-a-cursor"}, headers=LI)
+        assert refused.status_code == 422 and [e["pointer"] for e in refused.json()["errors"]] == ["query/after"]

@@ -67,13 +67,19 @@ class DeskProjection:
                 {"status": STATUS_OF[type(event)], "task_id": task_id},
             )
 
-    def tasks(self, *, status: str, region: str | None, limit: int) -> list[dict[str, Any]]:
-        """Tasks in a status, soonest due first, in regions under a code prefix."""
+    def tasks(
+        self, *, status: str, region: str | None, limit: int, after: tuple[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Tasks in a status, soonest due first (then by id), in regions under a code prefix;
+        those after `after` (a task's due time and id: where the page before ended)."""
         where = "status = :status" + (" AND region LIKE :region" if region else "")
+        if after is not None:
+            where += " AND (due_at > :due_at OR (due_at = :due_at AND task_id > :task_id))"
+        due_at, task_id = after or (None, None)
         return self.view.read(
             "SELECT task_id, case_id, item, region, round, due_at, status, claimed_by FROM desk_tasks"
             f" WHERE {where} ORDER BY due_at, task_id LIMIT :limit",
-            {"status": status, "region": f"{region}%", "limit": limit},
+            {"status": status, "region": f"{region}%", "limit": limit, "due_at": due_at, "task_id": task_id},
         )
 
     def pending_after(self, task_id: str, limit: int) -> list[str]:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from onestep_runtime.problems import Problem
 
 from ...domain.task import DepartmentTask
+from .. import page_cursor
 from .decisions import Context, DecisionBody, decide, load_task, save_task, task_view
 
 router = APIRouter(tags=["review desk"])
@@ -26,16 +27,24 @@ async def officer(request: Request) -> str:
 Officer = Annotated[str, Depends(officer)]
 
 
-@router.get("/tasks", summary="Tasks of this department, soonest due first")
+@router.get(
+    "/tasks",
+    summary="Tasks of this department, soonest due first",
+    description="A page of at most `limit` tasks; `next`, when there may be more, is the `after` "
+    "that asks for the page after it (null on the last page).",
+)
 async def list_tasks(
     context: Context,
     _: Officer,
     status: Literal["pending", "received", "parked", "decided", "cancelled"] = "pending",
     region: Annotated[str | None, Query(pattern=r"^\d{2}(\d{2}){0,2}$", description="a region code or prefix")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[str | None, Query(max_length=200, description="the `next` of the page before")] = None,
 ) -> dict[str, Any]:
-    tasks = await asyncio.to_thread(context.desk.tasks, status=status, region=region, limit=limit)
-    return {"tasks": tasks}
+    where = page_cursor.read(after) if after else None
+    tasks = await asyncio.to_thread(context.desk.tasks, status=status, region=region, limit=limit, after=where)
+    last = tasks[-1] if len(tasks) == limit else None
+    return {"tasks": tasks, "next": page_cursor.write(last["due_at"], last["task_id"]) if last else None}
 
 
 @router.get("/tasks/{task_id}", summary="One task: the application's form, materials and e-licences")
