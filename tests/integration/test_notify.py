@@ -174,3 +174,55 @@ def test_the_dispatcher_groups_a_batch_into_posts_of_the_portals_size_and_parks_
     with WebhookReceiver() as again:
         asyncio.run(dispatch(again))
     assert again.received == []
+
+
+def test_a_portal_whose_webhook_fails_every_attempt_is_tried_once_a_post_until_one_gets_through(tmp_path):
+    """A batch waits for its slowest POST: a portal whose webhook is down would hold every
+    portal's next events for all of its retries. Once its POST has failed every attempt, its
+    POSTs are tried once until one gets through; the other portal's go out each time."""
+    from onestep_notify.adapters.webhook import WebhookSender
+    from onestep_notify.application import Notifier
+    from onestep_notify.dispatcher import WebhookDispatcher
+    from onestep_notify.domain.deliveries import CaseNotifications
+
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "notify.sqlite")}
+    notifier = Notifier(env=env)
+    down, up = f"portal-{uuid.uuid4().hex[:8]}", f"portal-{uuid.uuid4().hex[:8]}"
+    rounds = [{down: uuid.uuid4(), up: uuid.uuid4()} for _ in range(4)]
+
+    def requested(position: int) -> list[CaseNotifications.DeliveryRequested]:
+        """A round's case events applied, and the deliveries they requested."""
+        before = notifier.recorder.max_notification_id() or 0
+        notifier.apply_batch(
+            "cases", 0, [opened(case_id, portal) for portal, case_id in rounds[position].items()], position
+        )
+        return [
+            event
+            for notification in notifier.recorder.select_notifications(before + 1, 100)
+            if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
+        ]
+
+    async def dispatch_rounds(failing: WebhookReceiver, fine: WebhookReceiver) -> None:
+        webhooks = {down: Webhook(url=failing.url, secret=SECRET), up: Webhook(url=fine.url, secret=SECRET)}
+        async with httpx.AsyncClient() as client:
+            sender = WebhookSender(client, max_attempts=3, backoff_initial_s=0.01, backoff_max_s=0.01)
+            dispatcher = WebhookDispatcher(notifier, sender, webhooks)
+            for position in range(len(rounds)):
+                await dispatcher.dispatch(requested(position))
+
+    # down for the first two rounds, back for the third, down again for the fourth
+    with WebhookReceiver(statuses=[503] * 4 + [200] + [503] * 3) as failing, WebhookReceiver() as fine:
+        asyncio.run(dispatch_rounds(failing, fine))
+
+    def delivery(portal: str, position: int) -> dict:
+        [found] = notifier.deliveries_for_case(str(rounds[position][portal]), portal)
+        return found
+
+    details = [[attempt["detail"] for attempt in delivery(down, position)["attempts"]] for position in range(4)]
+    assert len(details[0]) == 3 and details[0][-1] == "HTTP 503; gave up after 3 attempts"
+    [tried_once] = details[1]
+    assert tried_once.startswith("HTTP 503; tried once: the portal's webhook has failed every attempt since ")
+    assert details[2] == ["HTTP 200"] and delivery(down, 2)["state"] == "delivered"
+    assert len(details[3]) == 3  # through once, so retried in full again
+    assert [post["answered"] for post in failing.received] == [503, 503, 503, 503, 200, 503, 503, 503]
+    assert [delivery(up, position)["state"] for position in range(4)] == ["delivered"] * 4

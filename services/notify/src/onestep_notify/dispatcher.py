@@ -1,10 +1,18 @@
-"""Delivers what notify recorded: follows its own log and POSTs each requested webhook."""
+"""Delivers what notify recorded: follows its own log and POSTs each requested webhook.
+
+A batch's POSTs go out together and its outcomes are recorded together, so the batch waits for
+its slowest POST. A portal whose webhook is down would hold every portal's next events for all
+of its retries (up to NOTIFY_MAX_ATTEMPTS timeouts and the backoff between them). So once a
+portal's POST has failed every attempt, its POSTs are tried once, not retried, until one gets
+through: the portal is still tried with each batch, and the others' events do not wait on it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter
@@ -28,6 +36,7 @@ class WebhookDispatcher:
         self._in_flight = asyncio.Semaphore(concurrency)
         self._sender = sender
         self._webhooks = webhooks
+        self._failing_since: dict[str, str] = {}  # portal → when a POST to it last failed every attempt
 
     async def dispatch(self, domain_events: list[Any]) -> None:
         """Delivers the batch's requested webhooks at once, then records every outcome in one
@@ -73,6 +82,16 @@ class WebhookDispatcher:
             return events, [Attempt("parked", f"no webhook is configured for portal {portal!r}")]
         bodies = [event.body.encode() for event in events]
         post = Post.batch(bodies) if webhook.batch else Post.single(bodies[0], events[0].event_id)
+        failing_since = self._failing_since.get(portal)
         async with self._in_flight:
-            result = await self._sender.deliver(webhook.url, webhook.secret, post)
+            result = await self._sender.deliver(
+                webhook.url, webhook.secret, post, max_attempts=1 if failing_since else None
+            )
+        if result.delivered:
+            self._failing_since.pop(portal, None)
+        elif failing_since and result.gave_up:
+            note = f"{result.failure}; tried once: the portal's webhook has failed every attempt since {failing_since}"
+            return events, [*result.attempts[:-1], Attempt("parked", note)]
+        elif result.gave_up:
+            self._failing_since[portal] = datetime.now(UTC).isoformat(timespec="seconds")
         return events, result.attempts

@@ -49,6 +49,8 @@ class Post:
 class DeliveryResult:
     delivered: bool
     attempts: list[Attempt]
+    gave_up: bool = False  # parked after failing every attempt (not refused)
+    failure: str = ""  # then: how the last attempt failed
 
 
 class WebhookSender:
@@ -58,7 +60,9 @@ class WebhookSender:
         self._backoff_initial_s = backoff_initial_s
         self._backoff_max_s = backoff_max_s
 
-    async def deliver(self, url: str, secret: str, post: Post) -> DeliveryResult:
+    async def deliver(self, url: str, secret: str, post: Post, *, max_attempts: int | None = None) -> DeliveryResult:
+        """POSTs until the portal takes it or refuses it, or `max_attempts` (the sender's own,
+        unless given) have failed."""
         attempts: list[Attempt] = []
 
         async def attempt_once() -> None:
@@ -80,7 +84,7 @@ class WebhookSender:
             attempts.append(Attempt("parked", f"{detail}: the portal refused it"))
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop_after_attempt(max_attempts or self._max_attempts),
             wait=wait_exponential_jitter(
                 multiplier=self._backoff_initial_s, jitter=self._backoff_initial_s, max=self._backoff_max_s
             ),
@@ -93,4 +97,5 @@ class WebhookSender:
         except RetryError:
             last = attempts[-1]
             attempts[-1] = Attempt("parked", f"{last.detail}; gave up after {len(attempts)} attempts")
+            return DeliveryResult(delivered=False, attempts=attempts, gave_up=True, failure=last.detail)
         return DeliveryResult(delivered=attempts[-1].outcome == "delivered", attempts=attempts)
