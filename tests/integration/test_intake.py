@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from fastapi.testclient import TestClient
@@ -109,6 +110,25 @@ def test_numbers_and_text_that_json_does_not_have_are_refused_and_nothing_reache
     assert [error["pointer"] for error in response.json()["errors"]] == [pointer]
     with_bom = intake.post("/v1/applications", content=b"\xef\xbb\xbf" + json.dumps(body).encode(), headers=headers)
     assert with_bom.status_code == 422 and "#/form/floor_area_m2" in pointers(with_bom)  # read, then checked
+    assert end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS) == before
+
+
+def test_a_body_beyond_the_limit_is_refused_before_it_is_read_whole_declared_or_chunked(intake, kafka):
+    before = end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS)
+    padded = json.dumps({**restaurant_application(), "notes": "x" * (1024 * 1024)}).encode()
+    headers = {**AUTH, "Idempotency-Key": new_key(), "Content-Type": "application/json"}
+
+    def chunked():
+        for start in range(0, len(padded), 64 * 1024):
+            yield padded[start : start + 64 * 1024]
+
+    for content in (padded, chunked()):
+        response = intake.post("/v1/applications", content=content, headers=headers)
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "1048576 bytes" in response.json()["detail"]
+    supplement = intake.post(f"/v1/applications/{uuid.uuid4()}/supplements", content=padded, headers=headers)
+    assert supplement.status_code == 413
     assert end_offsets(kafka.bootstrap_servers, topics.APPLICATIONS) == before
 
 

@@ -18,6 +18,9 @@ class IntakeSettings(BaseSettings):
     publish_timeout_s: float = 5.0
     retry_after_s: int = 5
     max_material_bytes: int = 20 * 1024 * 1024
+    # An application is a few KB (its materials are references to uploaded files); the cap
+    # keeps a body that is not one from being read whole into a process's memory.
+    max_json_bytes: int = Field(default=1024 * 1024, gt=0)
     host: str = "127.0.0.1"
     port: int = 8081
     # intake keeps no state between requests (a case's id comes from its portal and key), so

@@ -21,8 +21,8 @@ router = APIRouter(tags=["applications"])
 SUBMIT_PATH = "/applications"  # also served directly: entrypoints.api
 
 
-async def json_body(request: Request) -> Any:
-    raw = await request.body()
+async def json_body(request: Request, context: Intake) -> Any:
+    raw = await _body_within(request, context.settings.max_json_bytes)
     if not raw:
         return None
     try:
@@ -31,6 +31,30 @@ async def json_body(request: Request) -> Any:
         REFUSED.labels("400").inc()
         errors = [field_error(pointer, detail) for pointer, detail in exc.problems]
         raise Problem(400, "The request body is not valid JSON", errors=errors) from exc
+
+
+async def _body_within(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 once it is longer than `limit` (by its Content-Length, or as
+    read, for a body sent in chunks) rather than read whole first."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> Problem:
+    REFUSED.labels("413").inc()
+    return Problem(
+        413,
+        "The request body is too large",
+        detail=f"At most {limit} bytes; materials are uploaded on their own and referred to by sha256.",
+    )
 
 
 @contextlib.asynccontextmanager
@@ -95,6 +119,7 @@ REFUSED = Counter("onestep_intake_applications_refused_total", "Applications ref
         {
             400: "The body is not JSON, or the Idempotency-Key header is missing",
             401: "The API key is missing or names no portal",
+            413: "The body is larger than INTAKE_MAX_JSON_BYTES",
             422: "The application has problems: every one is listed",
             503: "Kafka did not take the application: nothing was accepted; retry with the same key",
         }
@@ -105,7 +130,7 @@ async def submit_application(request: Request) -> Response:
     context = await intake(request)
     portal_id = await portal(request)
     key = idempotency_key(request)
-    body = await json_body(request)
+    body = await json_body(request, context)
     async with refusals(context, retry="Retry with the same Idempotency-Key."):
         accepted = await context.service.submit(body, portal=portal_id, idempotency_key=key)
     ACCEPTED.labels(accepted.item).inc()

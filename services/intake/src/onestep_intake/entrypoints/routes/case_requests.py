@@ -24,7 +24,7 @@ async def _accept(
     case_id: UUID, request: Request, context: Intake, action: Callable[..., Awaitable[None]], portal_id: str, what: str
 ) -> JSONResponse:
     """Hands the body to the service action; 202 once Kafka has it."""
-    body = await json_body(request)
+    body = await json_body(request, context)
     async with refusals(context, retry="Retry the same request."):
         await action(case_id, body, portal=portal_id)
     links = {"case": f"/v1/cases/{case_id}", "timeline": f"/v1/cases/{case_id}/timeline"}
