@@ -110,6 +110,9 @@ def test_callbacks_are_refused_when_unsigned_unknown_or_for_a_cancelled_task(kaf
         stale = sign(SECRET, decision, timestamp=int(datetime.now(UTC).timestamp()) - 3600)
         assert call_back(task_id, decision, stale).status_code == 401
         assert call_back(str(uuid.uuid4()), decision, sign(SECRET, decision)).status_code == 404
+        oversized = json.dumps({"outcome": "rejected", "reason": "x" * 100_000, "decided_by": "inspector 3"}).encode()
+        too_large = call_back(task_id, oversized, sign(SECRET, oversized))  # refused before it is read whole
+        assert too_large.status_code == 413 and too_large.headers["content-type"] == "application/problem+json"
         incomplete = json.dumps({"outcome": "approved", "decided_by": "inspector 3"}).encode()
         refused = call_back(task_id, incomplete, sign(SECRET, incomplete))
         assert refused.status_code == 422 and [e["pointer"] for e in refused.json()["errors"]] == ["#/licences"]

@@ -9,6 +9,7 @@ from prometheus_client import Counter
 from pydantic_core import to_json
 
 from onestep_runtime.problems import Problem, field_error
+from onestep_runtime.request_body import BodyTooLarge, read_within
 
 from ...adapters.kafka_publisher import PublishFailed
 from ...application import ApplicationInvalid
@@ -19,10 +20,15 @@ from ..strict_json import NotJson, parse
 
 router = APIRouter(tags=["applications"])
 SUBMIT_PATH = "/applications"  # also served directly: entrypoints.api
+MATERIALS_APART = "Materials are uploaded on their own (POST /v1/materials) and referred to by sha256."
 
 
 async def json_body(request: Request, context: Intake) -> Any:
-    raw = await _body_within(request, context.settings.max_json_bytes)
+    try:
+        raw = await read_within(request, context.settings.max_json_bytes, hint=MATERIALS_APART)
+    except BodyTooLarge:
+        REFUSED.labels("413").inc()
+        raise
     if not raw:
         return None
     try:
@@ -31,30 +37,6 @@ async def json_body(request: Request, context: Intake) -> Any:
         REFUSED.labels("400").inc()
         errors = [field_error(pointer, detail) for pointer, detail in exc.problems]
         raise Problem(400, "The request body is not valid JSON", errors=errors) from exc
-
-
-async def _body_within(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 once it is longer than `limit` (by its Content-Length, or as
-    read, for a body sent in chunks) rather than read whole first."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(limit: int) -> Problem:
-    REFUSED.labels("413").inc()
-    return Problem(
-        413,
-        "The request body is too large",
-        detail=f"At most {limit} bytes; materials are uploaded on their own and referred to by sha256.",
-    )
 
 
 @contextlib.asynccontextmanager
