@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
 
 from onestep_contracts import CaseOpened, deterministic_id, envelope, topics
 from onestep_contracts.signing import SIGNATURE_HEADER, verify
@@ -202,6 +203,8 @@ def test_a_portal_whose_webhook_fails_every_attempt_is_tried_once_a_post_until_o
             if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
         ]
 
+    failing_portals = []  # the gauge after each round
+
     async def dispatch_rounds(failing: WebhookReceiver, fine: WebhookReceiver) -> None:
         webhooks = {down: Webhook(url=failing.url, secret=SECRET), up: Webhook(url=fine.url, secret=SECRET)}
         async with httpx.AsyncClient() as client:
@@ -209,10 +212,12 @@ def test_a_portal_whose_webhook_fails_every_attempt_is_tried_once_a_post_until_o
             dispatcher = WebhookDispatcher(notifier, sender, webhooks)
             for position in range(len(rounds)):
                 await dispatcher.dispatch(requested(position))
+                failing_portals.append(REGISTRY.get_sample_value("onestep_notify_failing_portals"))
 
     # down for the first two rounds, back for the third, down again for the fourth
     with WebhookReceiver(statuses=[503] * 4 + [200] + [503] * 3) as failing, WebhookReceiver() as fine:
         asyncio.run(dispatch_rounds(failing, fine))
+    assert failing_portals == [1, 1, 0, 1]
 
     def delivery(portal: str, position: int) -> dict:
         [found] = notifier.deliveries_for_case(str(rounds[position][portal]), portal)

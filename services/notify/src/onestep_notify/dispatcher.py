@@ -10,12 +10,13 @@ through: the portal is still tried with each batch, and the others' events do no
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from .adapters.webhook import Attempt, Post, WebhookSender
 from .application import WEBHOOK, Notifier
@@ -23,6 +24,8 @@ from .domain.deliveries import CaseNotifications
 from .settings import Webhook
 
 DELIVERIES = Counter("onestep_notify_deliveries_total", "Deliveries finished", ["channel", "state"])
+FAILING = Gauge("onestep_notify_failing_portals", "Portals whose last POST failed every attempt (tried once a POST)")
+log = logging.getLogger(__name__)
 DISPATCH_NAME = "dispatch:webhook"
 
 
@@ -88,10 +91,16 @@ class WebhookDispatcher:
                 webhook.url, webhook.secret, post, max_attempts=1 if failing_since else None
             )
         if result.delivered:
-            self._failing_since.pop(portal, None)
+            if since := self._failing_since.pop(portal, None):
+                FAILING.set(len(self._failing_since))
+                log.warning("portal %s's webhook takes POSTs again (failing since %s)", portal, since)
         elif failing_since and result.gave_up:
             note = f"{result.failure}; tried once: the portal's webhook has failed every attempt since {failing_since}"
             return events, [*result.attempts[:-1], Attempt("parked", note)]
-        elif result.gave_up:
+        elif result.gave_up and portal not in self._failing_since:  # (another POST of the batch may have)
             self._failing_since[portal] = datetime.now(UTC).isoformat(timespec="seconds")
+            FAILING.set(len(self._failing_since))
+            log.warning(
+                "portal %s's webhook failed every attempt: its POSTs are tried once until one gets through", portal
+            )
         return events, result.attempts
