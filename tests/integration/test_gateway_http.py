@@ -264,6 +264,14 @@ def metrics(gateway) -> str:
     return gateway.get("/metrics").text
 
 
+def polling_adapter(department_url: str) -> HttpAdapter:
+    """The http adapter for a department without callbacks: its status URL asked every 0.3 s."""
+    status_url = f"{department_url}/tasks/{{task_id}}"
+    return HttpAdapter(
+        HttpSettings(url=f"{department_url}/tasks", secret=SECRET, status_url=status_url, poll_interval_s=0.3)
+    )
+
+
 def test_a_department_without_callbacks_is_polled_for_its_decisions(kafka, store_env, monkeypatch):
     """Every open task is asked about, a page at a time: the two tasks first in the walk stay
     under review for ever and fill the first page, and the three after them are still found."""
@@ -272,14 +280,7 @@ def test_a_department_without_callbacks_is_polled_for_its_decisions(kafka, store
     first_page, later = cases[:2], set(cases[2:])
     system = department_system(SECRET, delay_s=3600)
     with serving(system) as department_url:
-        adapter = HttpAdapter(
-            HttpSettings(
-                url=f"{department_url}/tasks",
-                secret=SECRET,
-                status_url=f"{department_url}/tasks/{{task_id}}",
-                poll_interval_s=0.3,
-            )
-        )
+        adapter = polling_adapter(department_url)
 
         def file(case_ids) -> None:
             envelopes = [submitted_envelope(uuid.UUID(case_id), [DEPARTMENT]) for case_id in case_ids]
@@ -318,14 +319,7 @@ def test_a_status_answer_that_cannot_be_read_is_passed_over_and_the_other_tasks_
         return Response(json.dumps({"decision": decision}), media_type="application/json")
 
     with serving(department) as department_url:
-        adapter = HttpAdapter(
-            HttpSettings(
-                url=f"{department_url}/tasks",
-                secret=SECRET,
-                status_url=f"{department_url}/tasks/{{task_id}}",
-                poll_interval_s=0.3,
-            )
-        )
+        adapter = polling_adapter(department_url)
         group = f"gateway-{uuid.uuid4().hex[:6]}"
         with running_gateway(kafka, store_env, group, DEPARTMENT, adapter=adapter) as gateway:
             publish(
