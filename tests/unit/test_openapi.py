@@ -34,9 +34,16 @@ def test_the_application_request_is_documented_with_its_applicant_and_materials(
     assert {"Applicant", "MaterialRef"} <= set(spec["components"]["schemas"])
 
 
-def test_the_application_request_documents_its_idempotency_key_and_its_refusals():
+def test_the_application_request_documents_its_idempotency_key():
     operation = intake_app().openapi()["paths"]["/v1/applications"]["post"]
     [key] = [parameter for parameter in operation["parameters"] if parameter["name"] == "Idempotency-Key"]
     assert key["in"] == "header" and key["required"] and key["schema"]["maxLength"] == 200
-    for status in ("400", "401", "422", "503"):
-        assert "application/problem+json" in operation["responses"][status]["content"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/applications", "/v1/applications/{case_id}/supplements", "/v1/applications/{case_id}/withdraw"]
+)
+def test_every_request_about_an_application_documents_its_refusals_as_problems(path):
+    responses = intake_app().openapi()["paths"][path]["post"]["responses"]
+    for status in ("400", "401", "413", "422", "503"):
+        assert "application/problem+json" in responses[status]["content"], status

@@ -14,10 +14,19 @@ from fastapi.responses import JSONResponse
 
 from ...bootstrap import Intake
 from ..dependencies import intake, portal
-from ..openapi import SUPPLEMENT_BODY, WITHDRAW_BODY
+from ..openapi import SUPPLEMENT_BODY, WITHDRAW_BODY, problems
 from .applications import json_body, refusals
 
 router = APIRouter(tags=["applications"])
+REFUSALS = problems(
+    {
+        400: "The body is not JSON",
+        401: "The API key is missing or names no portal",
+        413: "The body is larger than INTAKE_MAX_JSON_BYTES",
+        422: "The request has problems: every one is listed",
+        503: "Kafka did not take it: nothing was accepted; retry the same request",
+    }
+)
 
 
 async def _accept(
@@ -38,6 +47,7 @@ async def _accept(
     description="Materials (files or e-licences) and form answers the departments asked for. Only the "
     "departments that asked review again; the case's clock restarts when this is applied.",
     openapi_extra=SUPPLEMENT_BODY,
+    responses=REFUSALS,
 )
 async def supply(
     case_id: UUID,
@@ -55,6 +65,7 @@ async def supply(
     description="Open department tasks are cancelled. A case already decided stays decided; the refusal "
     "shows on its timeline.",
     openapi_extra=WITHDRAW_BODY,
+    responses=REFUSALS,
 )
 async def withdraw(
     case_id: UUID,
