@@ -39,7 +39,7 @@ class WebhookDispatcher:
         self._in_flight = asyncio.Semaphore(concurrency)
         self._sender = sender
         self._webhooks = webhooks
-        self._failing_since: dict[str, str] = {}  # portal → when a POST to it last failed every attempt
+        self._failing_since: dict[str, str] = {}  # portal → since when its POSTs fail every attempt
 
     async def dispatch(self, domain_events: list[Any]) -> None:
         """Delivers the batch's requested webhooks at once, then records every outcome in one
