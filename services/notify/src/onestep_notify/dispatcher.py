@@ -94,10 +94,12 @@ class WebhookDispatcher:
             if since := self._failing_since.pop(portal, None):
                 FAILING.set(len(self._failing_since))
                 log.warning("portal %s's webhook takes POSTs again (failing since %s)", portal, since)
-        elif failing_since and result.gave_up:
-            note = f"{result.failure}; tried once: the portal's webhook has failed every attempt since {failing_since}"
-            return events, [*result.attempts[:-1], Attempt("parked", note)]
-        elif result.gave_up and portal not in self._failing_since:  # (another POST of the batch may have)
+        elif result.gave_up_on is None:  # refused (4xx): the portal's webhook answers
+            pass
+        elif failing_since:
+            note = f"tried once: the portal's webhook has failed every attempt since {failing_since}"
+            return events, [*result.attempts[:-1], Attempt("parked", f"{result.gave_up_on}; {note}")]
+        elif portal not in self._failing_since:  # (another POST of the batch may have got there first)
             self._failing_since[portal] = datetime.now(UTC).isoformat(timespec="seconds")
             FAILING.set(len(self._failing_since))
             log.warning(

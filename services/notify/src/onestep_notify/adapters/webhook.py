@@ -49,8 +49,7 @@ class Post:
 class DeliveryResult:
     delivered: bool
     attempts: list[Attempt]
-    gave_up: bool = False  # parked after failing every attempt (not refused)
-    failure: str = ""  # then: how the last attempt failed
+    gave_up_on: str | None = None  # parked after failing every attempt (not refused): how the last one failed
 
 
 class WebhookSender:
@@ -97,5 +96,5 @@ class WebhookSender:
         except RetryError:
             last = attempts[-1]
             attempts[-1] = Attempt("parked", f"{last.detail}; gave up after {len(attempts)} attempts")
-            return DeliveryResult(delivered=False, attempts=attempts, gave_up=True, failure=last.detail)
+            return DeliveryResult(delivered=False, attempts=attempts, gave_up_on=last.detail)
         return DeliveryResult(delivered=attempts[-1].outcome == "delivered", attempts=attempts)
