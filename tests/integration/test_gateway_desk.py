@@ -62,6 +62,9 @@ def test_officers_claim_and_decide_the_tasks_of_their_department(kafka, store_en
         incomplete = desk.post(f"/v1/tasks/{task_here}/decision", headers=LI, json={"outcome": "approved"})
         assert incomplete.status_code == 422
         assert [e["pointer"] for e in incomplete.json()["errors"]] == ["#/licences"]
+        padded = {"outcome": "rejected", "reason": "x" * 100_000}  # refused unread, not read whole for its 422
+        oversized = desk.post(f"/v1/tasks/{task_here}/decision", headers=LI, json=padded)
+        assert oversized.status_code == 413 and oversized.headers["content-type"] == "application/problem+json"
         approval = {"approval": "fire-rescue-ok", "number": "XF439001-0001"}
         decided = desk.post(
             f"/v1/tasks/{task_here}/decision", headers=LI, json={"outcome": "approved", "licences": [approval]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -203,4 +204,11 @@ def test_a_material_over_the_size_limit_is_refused_and_not_stored(kafka, tmp_pat
         response = client.post("/v1/materials", headers=AUTH, files={"file": ("big.pdf", b"x" * 2048)})
         assert response.status_code == 413
         assert response.headers["content-type"] == "application/problem+json"
+        # Far beyond it, and sent in chunks: refused as it arrives, not spooled whole first.
+        upload = httpx.Request("POST", "http://intake/v1/materials", files={"file": ("huge.pdf", b"x" * 2_000_000)})
+        body, content_type = upload.read(), upload.headers["content-type"]
+        chunks = (body[start : start + 65_536] for start in range(0, len(body), 65_536))
+        huge = client.post("/v1/materials", headers={**AUTH, "content-type": content_type}, content=chunks)
+        assert huge.status_code == 413, huge.text
+        assert huge.json()["detail"].endswith("A material file is at most 1024 bytes, sent alone as multipart/form-data.")
     assert not [path for path in (tmp_path / "materials").rglob("*") if path.is_file()]

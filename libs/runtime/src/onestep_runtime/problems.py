@@ -43,6 +43,17 @@ def problem_response(problem: Problem, instance: str | None = None) -> JSONRespo
     return JSONResponse(body, status_code=problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
 
 
+def as_problem(error: Problem | StarletteHTTPException) -> Problem:
+    """The problem an error answers with: its own, the one an HTTPException carries (raised
+    where only HTTPExceptions pass, e.g. while the framework reads a body), or its status."""
+    if isinstance(error, Problem):
+        return error
+    carried = getattr(error, "problem", None)
+    if isinstance(carried, Problem):
+        return carried
+    return Problem(error.status_code, str(error.detail), headers=dict(error.headers or {}))
+
+
 def field_error(pointer: str, message: str, **extra: Any) -> dict[str, Any]:
     """One listed problem; `pointer` is a JSON Pointer into the request (RFC 6901)."""
     return {"pointer": pointer, "detail": message, **extra}
@@ -68,8 +79,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(Problem(status, title, errors=errors), instance=request.url.path)
 
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        headers = dict(exc.headers or {})
-        return problem_response(Problem(exc.status_code, str(exc.detail), headers=headers), instance=request.url.path)
+        return problem_response(as_problem(exc), instance=request.url.path)
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

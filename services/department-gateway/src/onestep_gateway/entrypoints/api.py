@@ -14,10 +14,13 @@ from onestep_runtime.lifecycle import background_loops
 from onestep_runtime.ops import consumer_check, follower_check, ops_router
 from onestep_runtime.portal_auth import key_authenticator
 from onestep_runtime.problems import install_problem_handlers
+from onestep_runtime.request_body import BodyLimit
 
 from ..bootstrap import bootstrap, dispatch_backlog
 from ..settings import GatewaySettings
 from .routes import callbacks, desk, parked
+
+BODY_BYTES = 64 * 1024  # every body a gateway takes is small: a decision, a claim, a redrive's region
 
 
 def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI:
@@ -61,4 +64,5 @@ def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI
     app.include_router(parked.router, prefix="/v1")  # before the desk's /tasks/{task_id} routes
     app.include_router(desk.router, prefix="/v1")
     app.include_router(callbacks.router, prefix="/v1")
+    app.add_middleware(BodyLimit, limit=BODY_BYTES)
     return app

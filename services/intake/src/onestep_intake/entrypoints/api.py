@@ -15,6 +15,7 @@ from onestep_runtime.kafka import start_with_retry
 from onestep_runtime.ops import ops_router
 from onestep_runtime.portal_auth import portal_authenticator
 from onestep_runtime.problems import install_problem_handlers
+from onestep_runtime.request_body import BodyLimit
 
 from ..bootstrap import bootstrap
 from ..settings import IntakeSettings
@@ -23,6 +24,7 @@ from .routes import applications, case_requests, items, materials
 
 log = logging.getLogger("onestep.intake")
 API_PREFIX = "/v1"
+MULTIPART_ALLOWANCE = 64 * 1024  # a material upload's part headers and boundaries, beyond the file
 
 
 def create_app(settings: IntakeSettings | None = None, **parts: Any) -> FastAPI:
@@ -73,4 +75,12 @@ def create_app(settings: IntakeSettings | None = None, **parts: Any) -> FastAPI:
     app.include_router(materials.router, prefix=API_PREFIX)
     app.include_router(ops_router({"kafka": kafka_check, "material_store": store_check}))
     register_request_components(app)
+    # A material's multipart upload is read by the framework: held to its limit as it arrives,
+    # not spooled to disk whole first. JSON bodies are held to their own, tighter one (json_body).
+    body_bytes = max(settings.max_material_bytes + MULTIPART_ALLOWANCE, settings.max_json_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=body_bytes,
+        hint=f"A material file is at most {settings.max_material_bytes} bytes, sent alone as multipart/form-data.",
+    )
     return app
