@@ -210,5 +210,7 @@ def test_a_material_over_the_size_limit_is_refused_and_not_stored(kafka, tmp_pat
         chunks = (body[start : start + 65_536] for start in range(0, len(body), 65_536))
         huge = client.post("/v1/materials", headers={**AUTH, "content-type": content_type}, content=chunks)
         assert huge.status_code == 413, huge.text
-        assert huge.json()["detail"].endswith("A material file is at most 1024 bytes, sent alone as multipart/form-data.")
+        assert huge.json()["detail"].endswith(
+            "A material file is at most 1024 bytes, sent alone as multipart/form-data."
+        )
     assert not [path for path in (tmp_path / "materials").rglob("*") if path.is_file()]
