@@ -11,10 +11,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from onestep_runtime import page_cursor
 from onestep_runtime.problems import Problem
 
 from ...domain.task import DepartmentTask
-from .. import page_cursor
 from .decisions import Context, DecisionBody, decide, load_task, save_task, task_view
 
 router = APIRouter(tags=["review desk"])
