@@ -54,6 +54,11 @@ def as_problem(error: Problem | StarletteHTTPException) -> Problem:
     return Problem(error.status_code, str(error.detail), headers=dict(error.headers or {}))
 
 
+def problem_responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """A route's refusals for its OpenAPI `responses`, each answered with a problem document."""
+    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in described.items()}
+
+
 def field_error(pointer: str, message: str, **extra: Any) -> dict[str, Any]:
     """One listed problem; `pointer` is a JSON Pointer into the request (RFC 6901)."""
     return {"pointer": pointer, "detail": message, **extra}

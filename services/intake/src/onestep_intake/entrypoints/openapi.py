@@ -12,8 +12,6 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from onestep_runtime.problems import PROBLEM_JSON
-
 from ..commands import SubmitApplication, SupplyMaterials, Withdraw
 
 _REF_TEMPLATE = "#/components/schemas/{model}"
@@ -35,11 +33,6 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
     "description": "A unique key per application, sent again on retries: a retry never makes a second case",
     "schema": {"type": "string", "maxLength": 200, "title": "Idempotency-Key"},
 }
-
-
-def problems(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """A route's refusals, each answered with a problem document (RFC 9457) listing every problem."""
-    return {status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in described.items()}
 
 
 APPLICATION_BODY = request_body(SubmitApplication)

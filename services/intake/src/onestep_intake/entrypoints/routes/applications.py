@@ -8,14 +8,14 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import Counter
 from pydantic_core import to_json
 
-from onestep_runtime.problems import Problem, field_error
+from onestep_runtime.problems import Problem, field_error, problem_responses
 from onestep_runtime.request_body import BodyTooLarge, read_within
 
 from ...adapters.kafka_publisher import PublishFailed
 from ...application import ApplicationInvalid
 from ...bootstrap import Intake
 from ..dependencies import intake, portal
-from ..openapi import APPLICATION_BODY, IDEMPOTENCY_KEY, problems
+from ..openapi import APPLICATION_BODY, IDEMPOTENCY_KEY
 from ..strict_json import NotJson, parse
 
 router = APIRouter(tags=["applications"])
@@ -97,7 +97,7 @@ REFUSED = Counter("onestep_intake_applications_refused_total", "Applications ref
         "Every problem of the request is listed at once in a 422 problem document."
     ),
     openapi_extra={**APPLICATION_BODY, "parameters": [IDEMPOTENCY_KEY]},
-    responses=problems(
+    responses=problem_responses(
         {
             400: "The body is not JSON, or the Idempotency-Key header is missing",
             401: "The API key is missing or names no portal",

@@ -12,13 +12,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from onestep_runtime.problems import problem_responses
+
 from ...bootstrap import Intake
 from ..dependencies import intake, portal
-from ..openapi import SUPPLEMENT_BODY, WITHDRAW_BODY, problems
+from ..openapi import SUPPLEMENT_BODY, WITHDRAW_BODY
 from .applications import json_body, refusals
 
 router = APIRouter(tags=["applications"])
-REFUSALS = problems(
+REFUSALS = problem_responses(
     {
         400: "The body is not JSON",
         401: "The API key is missing or names no portal",
