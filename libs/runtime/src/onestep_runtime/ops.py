@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -73,3 +74,16 @@ def follower_check(follower: Callable[[], Any]) -> ReadinessCheck:
         return True, f"{follower().name} at notification {position}, {role}"
 
     return check
+
+
+def store_reading(count: Callable[[], int]) -> Callable[[], float]:
+    """A gauge's reading of a count the store keeps (`Gauge.set_function`), taken when /metrics
+    is scraped: NaN while the store is down (/readyz says so)."""
+
+    def value() -> float:
+        try:
+            return float(count())
+        except Exception:
+            return math.nan
+
+    return value

@@ -9,7 +9,6 @@ over twice.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from prometheus_client import Counter, Gauge
 
 from onestep_contracts.adapters import DepartmentAdapter, DepartmentRefused, Task
+from onestep_runtime.ops import store_reading
 
 from .application import DepartmentTasks
 from .domain.task import DepartmentTask, decided_among
@@ -39,18 +39,8 @@ CANCELLED = Counter("onestep_gateway_tasks_cancelled_total", "Open tasks cancell
 def gauge_waiting(department: str, parked: Callable[[], int], backlog: Callable[[], int]) -> None:
     """Reports, when /metrics is scraped, the tasks parked now and how many recorded events the
     adapter has not taken yet (tasks waiting while the department's system is down)."""
-
-    def reading(count: Callable[[], int]) -> Callable[[], float]:
-        def value() -> float:
-            try:
-                return float(count())
-            except Exception:  # the store is down: /readyz says so
-                return math.nan
-
-        return value
-
-    PARKED_NOW.labels(department).set_function(reading(parked))
-    BACKLOG.labels(department).set_function(reading(backlog))
+    PARKED_NOW.labels(department).set_function(store_reading(parked))
+    BACKLOG.labels(department).set_function(store_reading(backlog))
 
 
 class Dispatcher:

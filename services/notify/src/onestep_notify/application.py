@@ -64,19 +64,20 @@ class Notifier(BatchProjection):
             and record.deliveries[delivery_key(event.event_id, event.channel)]["state"] == "pending"
         ]
 
-    def record_attempts(self, finished: list[tuple[UUID, str, str, list[Attempt]]]) -> None:
-        """Saves the attempts of a batch of deliveries (record id, event id, channel, attempts)
-        in one transaction; tried again if another instance saved one of the records meanwhile."""
+    def record_attempts(self, finished: list[tuple[UUID, str, str, list[Attempt], str]]) -> None:
+        """Saves the attempts of a batch of deliveries (record id, event id, channel, attempts,
+        how a delivery they did not deliver is parked) in one transaction; tried again if
+        another instance saved one of the records meanwhile."""
         for _ in range(10):
             with self._writer:
                 processing = BatchProcessing()
-                for record_id, event_id, channel, attempts in finished:
+                for record_id, event_id, channel, attempts, parked_as in finished:
                     record = self.aggregate_in_batch(processing, record_id)
                     if record is None:
                         raise AggregateNotFoundError(record_id)
                     for index, attempt in enumerate(attempts):
                         last = index == len(attempts) - 1
-                        record.record_attempt(event_id, channel, attempt.outcome, attempt.detail, last)
+                        record.record_attempt(event_id, channel, attempt.outcome, attempt.detail, last, parked_as)
                     processing.collect_events(record)
                 try:
                     self.record_processing(processing)
@@ -84,6 +85,40 @@ class Notifier(BatchProjection):
                 except ConcurrentWrite:
                     continue
         raise ConcurrentWrite(f"could not record delivery attempts of {len(finished)} deliveries after 10 conflicts")
+
+    def redeliver(self, parked: list[dict[str, Any]]) -> list[str]:
+        """Asks again for parked deliveries (rows of the parked list: case id, event id,
+        channel), each with the body first requested, in one transaction; the event ids asked
+        for (one no longer parked, asked for meanwhile, is passed over)."""
+        for _ in range(10):
+            with self._writer:
+                processing, asked = BatchProcessing(), []
+                for row in parked:
+                    record_id = CaseNotifications.create_id(row["case_id"])
+                    record = self.aggregate_in_batch(processing, record_id)
+                    if record is None:
+                        continue
+                    body = self._requested_body(record_id, row["event_id"], row["channel"])
+                    if body is not None and record.redeliver(row["event_id"], row["channel"], body):
+                        asked.append(row["event_id"])
+                        processing.collect_events(record)
+                try:
+                    self.record_processing(processing)
+                    return asked
+                except ConcurrentWrite:
+                    continue
+        raise ConcurrentWrite(f"could not ask again for {len(parked)} deliveries after 10 conflicts")
+
+    def _requested_body(self, record_id: UUID, event_id: str, channel: str) -> str | None:
+        """The body a delivery was requested with: its record's state keeps no bodies (most are
+        delivered at once), its stored events do."""
+        for stored in self.repository.event_store.get(record_id):
+            if isinstance(stored, CaseNotifications.DeliveryRequested) and (stored.event_id, stored.channel) == (
+                event_id,
+                channel,
+            ):
+                return stored.body
+        return None
 
     def deliveries_for_case(self, case_id: str, portal: str) -> list[dict[str, Any]] | None:
         try:

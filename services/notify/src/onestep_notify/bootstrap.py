@@ -9,13 +9,16 @@ import httpx
 
 from onestep_contracts import topics
 from onestep_runtime.consumer import TopicConsumer
-from onestep_runtime.follower import NotificationFollower
+from onestep_runtime.follower import NotificationFollower, ViewFollower
 from onestep_runtime.kafka import RenewingProducer, make_producer
 from onestep_runtime.projection_consumer import projection_consumer
 
+from .adapters.parked_view import parked_view
 from .adapters.webhook import WebhookSender
 from .application import Notifier
 from .dispatcher import DISPATCH_NAME, WebhookDispatcher
+from .parked_projection import PARKED_NAME, ParkedProjection
+from .redelivery import Redelivery
 from .settings import NotifySettings
 
 SERVICE = "notify"
@@ -28,6 +31,9 @@ class Notify:
     producer: RenewingProducer
     consumer: TopicConsumer
     dispatcher: NotificationFollower
+    parked: ParkedProjection
+    parked_follower: ViewFollower
+    redelivery: Redelivery
     http: httpx.AsyncClient
 
 
@@ -45,11 +51,12 @@ def bootstrap(
         backoff_initial_s=settings.backoff_initial_s,
         backoff_max_s=settings.backoff_max_s,
     )
-    dispatcher = NotificationFollower(
-        app,
-        name=DISPATCH_NAME,
-        handle=WebhookDispatcher(app, sender, settings.portal_webhooks, concurrency=connections).dispatch,
-    )
+    parked = ParkedProjection(parked_view(app))
+    parked_follower = ViewFollower(app, view=parked.view, name=PARKED_NAME, apply=parked.apply, idle_wait_s=0.5)
+    dispatch = WebhookDispatcher(app, sender, settings.portal_webhooks, concurrency=connections)
+    dispatcher = NotificationFollower(app, name=DISPATCH_NAME, handle=dispatch.dispatch)
+    redelivery = Redelivery(app, parked, followers=[dispatcher, parked_follower])
+    dispatch.on_back = redelivery.portal_back
 
     consumer = projection_consumer(
         app,
@@ -58,9 +65,9 @@ def bootstrap(
         topics=[topics.CASES],
         service=SERVICE,
         producer=producer,
-        followers=[dispatcher],
+        followers=[dispatcher, parked_follower],  # woken with each poll, they read what it recorded from memory
         max_records=settings.max_batch,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         event_types=Notifier.EVENT_TYPES,
     )
-    return Notify(settings, app, producer, consumer, dispatcher, http)
+    return Notify(settings, app, producer, consumer, dispatcher, parked, parked_follower, redelivery, http)

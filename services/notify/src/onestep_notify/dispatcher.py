@@ -5,6 +5,9 @@ its slowest POST. A portal whose webhook is down would hold every portal's next 
 of its retries (up to NOTIFY_MAX_ATTEMPTS timeouts and the backoff between them). So once a
 portal's POST has failed every attempt, its POSTs are tried once, not retried, until one gets
 through: the portal is still tried with each batch, and the others' events do not wait on it.
+When one gets through, the deliveries parked while it failed are asked for again (`on_back`);
+so too at a portal's first POST through since the process started, which cannot know whether
+the portal failed before it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,49 +23,58 @@ from prometheus_client import Counter, Gauge
 
 from .adapters.webhook import Attempt, Post, WebhookSender
 from .application import WEBHOOK, Notifier
-from .domain.deliveries import CaseNotifications
+from .domain.deliveries import REFUSED, UNCONFIGURED, UNREACHABLE, CaseNotifications
 from .settings import Webhook
 
 DELIVERIES = Counter("onestep_notify_deliveries_total", "Deliveries finished", ["channel", "state"])
 FAILING = Gauge("onestep_notify_failing_portals", "Portals whose last POST failed every attempt (tried once a POST)")
 log = logging.getLogger(__name__)
 DISPATCH_NAME = "dispatch:webhook"
+# What the dispatcher hands over: a delivery asked for, the first time or again.
+REQUESTS = (CaseNotifications.DeliveryRequested, CaseNotifications.RedeliveryRequested)
 
 
 class WebhookDispatcher:
     def __init__(
-        self, notifier: Notifier, sender: WebhookSender, webhooks: dict[str, Webhook], *, concurrency: int = 16
+        self,
+        notifier: Notifier,
+        sender: WebhookSender,
+        webhooks: dict[str, Webhook],
+        *,
+        concurrency: int = 16,
     ):
         self._notifier = notifier
+        # Told when a failing portal's POST gets through again, once the batch's outcomes are recorded.
+        self.on_back: Callable[[str], None] | None = None
         # A few POSTs in flight on connections kept open: hundreds at once cost more in
         # choosing connections than in sending.
         self._in_flight = asyncio.Semaphore(concurrency)
         self._sender = sender
         self._webhooks = webhooks
         self._failing_since: dict[str, str] = {}  # portal → since when its POSTs fail every attempt
+        self._through: set[str] = set()  # portals a POST got through to since the process started
 
     async def dispatch(self, domain_events: list[Any]) -> None:
         """Delivers the batch's requested webhooks at once, then records every outcome in one
         transaction (a transaction per delivery was most of notify's time)."""
-        requested = [
-            event
-            for event in domain_events
-            if isinstance(event, CaseNotifications.DeliveryRequested) and event.channel == WEBHOOK
-        ]
+        requested = [event for event in domain_events if isinstance(event, REQUESTS) and event.channel == WEBHOOK]
         if not requested:
             return
         pending = await asyncio.to_thread(self._notifier.pending, requested)
-        outcomes = await asyncio.gather(*(self._deliver(*post) for post in self._posts(pending)))
+        back: list[str] = []
+        outcomes = await asyncio.gather(*(self._deliver(*post, back) for post in self._posts(pending)))
         finished = [
-            (event.originator_id, event.event_id, WEBHOOK, attempts)
-            for events, attempts in outcomes
+            (event.originator_id, event.event_id, WEBHOOK, attempts, parked_as)
+            for events, attempts, parked_as in outcomes
             for event in events
             if attempts
         ]
         if finished:
             await asyncio.to_thread(self._notifier.record_attempts, finished)
-        for *_, attempts in finished:
+        for *_, attempts, _ in finished:
             DELIVERIES.labels(WEBHOOK, "delivered" if attempts[-1].outcome == "delivered" else "parked").inc()
+        for portal in back if self.on_back else ():
+            self.on_back(portal)
 
     def _posts(self, requested: list[Any]) -> Iterator[tuple[str, Webhook | None, list[Any]]]:
         """The deliveries grouped into POSTs, with the portal's webhook: one event each, or up to
@@ -78,11 +90,13 @@ class WebhookDispatcher:
                 yield portal, webhook, events[start : start + size]
 
     async def _deliver(
-        self, portal: str, webhook: Webhook | None, events: list[Any]
-    ) -> tuple[list[Any], list[Attempt]]:
-        """The attempts made for one POST, which are every one of its events' attempts."""
+        self, portal: str, webhook: Webhook | None, events: list[Any], back: list[str]
+    ) -> tuple[list[Any], list[Attempt], str]:
+        """The attempts made for one POST, which are every one of its events' attempts, and how
+        they are parked if the last did not deliver them. A failing portal whose POST got
+        through is added to `back`."""
         if webhook is None:
-            return events, [Attempt("parked", f"no webhook is configured for portal {portal!r}")]
+            return events, [Attempt("parked", f"no webhook is configured for portal {portal!r}")], UNCONFIGURED
         bodies = [event.body.encode() for event in events]
         post = Post.batch(bodies) if webhook.batch else Post.single(bodies[0], events[0].event_id)
         failing_since = self._failing_since.get(portal)
@@ -94,15 +108,18 @@ class WebhookDispatcher:
             if since := self._failing_since.pop(portal, None):
                 FAILING.set(len(self._failing_since))
                 log.warning("portal %s's webhook takes POSTs again (failing since %s)", portal, since)
+            if since or portal not in self._through:
+                self._through.add(portal)
+                back.append(portal)
         elif result.gave_up_on is None:  # refused (4xx): the portal's webhook answers
-            pass
+            return events, result.attempts, REFUSED
         elif failing_since:
             note = f"tried once: the portal's webhook has failed every attempt since {failing_since}"
-            return events, [*result.attempts[:-1], Attempt("parked", f"{result.gave_up_on}; {note}")]
+            return events, [*result.attempts[:-1], Attempt("parked", f"{result.gave_up_on}; {note}")], UNREACHABLE
         elif portal not in self._failing_since:  # (another POST of the batch may have got there first)
             self._failing_since[portal] = datetime.now(UTC).isoformat(timespec="seconds")
             FAILING.set(len(self._failing_since))
             log.warning(
                 "portal %s's webhook failed every attempt: its POSTs are tried once until one gets through", portal
             )
-        return events, result.attempts
+        return events, result.attempts, UNREACHABLE

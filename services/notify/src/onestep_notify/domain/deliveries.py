@@ -1,7 +1,8 @@
 """The delivery record of one case: each event is delivered once per channel.
 
 Pure domain. A delivery is requested once (a repeat request for the same event and channel
-is ignored), then attempted until it is delivered or parked.
+is ignored), then attempted until it is delivered or parked. A parked delivery may be asked
+for again (redelivered): pending once more, attempted as before, its earlier attempts kept.
 """
 
 from __future__ import annotations
@@ -11,6 +12,11 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
+
+# Why a delivery was parked: its portal's webhook failed every attempt (or was tried once while
+# it did), the portal refused it (4xx), or the portal has no webhook configured.
+UNREACHABLE, REFUSED, UNCONFIGURED = "unreachable", "refused", "unconfigured"
+PARKED_KINDS = (UNREACHABLE, REFUSED, UNCONFIGURED)
 
 
 def delivery_key(event_id: str, channel: str) -> str:
@@ -36,12 +42,26 @@ class CaseNotifications(Aggregate):
         self._delivery_requested(event_id, event_type, channel, target, body)
         return True
 
-    def record_attempt(self, event_id: str, channel: str, outcome: str, detail: str, final: bool) -> None:
-        """outcome: delivered, failed (will retry) or parked (gave up, visibly)."""
+    def record_attempt(
+        self, event_id: str, channel: str, outcome: str, detail: str, final: bool, parked_as: str = UNREACHABLE
+    ) -> None:
+        """outcome: delivered, failed (will retry) or parked (gave up, visibly); a final attempt
+        that did not deliver parks the delivery, as `parked_as` (one of PARKED_KINDS)."""
         delivery = self.deliveries[delivery_key(event_id, channel)]
         if delivery["state"] != "pending":
             return
         self._attempted(event_id, channel, outcome, detail, final)
+        if final and outcome != "delivered":
+            self._parked(event_id, channel, parked_as, detail, self.case_id, self.portal)
+
+    def redeliver(self, event_id: str, channel: str, body: str) -> bool:
+        """Asks again for a parked delivery, whose `body` is the one first requested; False if
+        the delivery is not parked (delivered, pending, or not this record's)."""
+        delivery = self.deliveries.get(delivery_key(event_id, channel))
+        if delivery is None or delivery["state"] != "parked":
+            return False
+        self._redelivery_requested(event_id, delivery["event_type"], channel, delivery["target"], body)
+        return True
 
     @event("DeliveryRequested")
     def _delivery_requested(self, event_id: str, event_type: str, channel: str, target: str, body: str) -> None:
@@ -62,3 +82,18 @@ class CaseNotifications(Aggregate):
             delivery["state"] = "delivered"
         elif final:
             delivery["state"] = "parked"
+
+    @event("DeliveryParked")
+    def _parked(self, event_id: str, channel: str, kind: str, reason: str, case_id: str, portal: str) -> None:
+        """Names the parked delivery's case and portal, for the list of a portal's parked
+        deliveries (the attempt before it parked it; records written before this event have
+        only that)."""
+        self.deliveries[delivery_key(event_id, channel)]["parked_as"] = kind
+
+    @event("RedeliveryRequested")
+    def _redelivery_requested(self, event_id: str, event_type: str, channel: str, target: str, body: str) -> None:
+        """As DeliveryRequested, so the dispatcher hands both over alike."""
+        delivery = self.deliveries[delivery_key(event_id, channel)]
+        delivery["state"] = "pending"
+        delivery.pop("parked_as", None)
+        delivery["redeliveries"] = delivery.get("redeliveries", 0) + 1

@@ -12,6 +12,7 @@ from onestep_runtime.lifecycle import background_loops
 from onestep_runtime.ops import consumer_check, follower_check, ops_router
 from onestep_runtime.portal_auth import portal_authenticator
 from onestep_runtime.problems import install_problem_handlers
+from onestep_runtime.request_body import BodyLimit
 
 from ..bootstrap import bootstrap
 from ..settings import NotifySettings
@@ -29,6 +30,8 @@ def create_app(settings: NotifySettings | None = None, **parts: Any) -> FastAPI:
         loops = {
             "consumer": (notify.consumer.run, notify.consumer.stop),
             "dispatcher": (notify.dispatcher.run, notify.dispatcher.stop),
+            "parked": (notify.parked_follower.run, notify.parked_follower.stop),
+            "redelivery": (notify.redelivery.run, notify.redelivery.stop),
         }
         async with background_loops(notify.producer, loops):
             yield
@@ -45,4 +48,5 @@ def create_app(settings: NotifySettings | None = None, **parts: Any) -> FastAPI:
     }
     app.include_router(ops_router(checks))
     app.include_router(notifications.router, prefix="/v1")
+    app.add_middleware(BodyLimit, limit=notifications.BODY_BYTES)
     return app
