@@ -104,6 +104,6 @@ async def redeliver(
             )
     else:
         rows = await asyncio.to_thread(context.parked.of_portal, portal_id, limit=body.limit)
+    parked = await asyncio.to_thread(context.parked.count, portal_id)  # before the list drops those asked for
     asked = await context.redelivery.ask_again(rows)
-    parked = await asyncio.to_thread(context.parked.count, portal_id)
-    return {"redelivering": asked, "still_parked": max(parked - len(rows), 0)}
+    return {"redelivering": asked, "still_parked": max(parked - len(asked), 0)}
