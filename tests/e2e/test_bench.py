@@ -51,6 +51,10 @@ def test_the_benchmark_measures_every_phase(tmp_path):
     cases = warm_up + steady + throughput["accepted"] + report["intake_alone"]["accepted"]
     replay = report["replay"]
     assert replay["cases"] == cases and replay["events"] > replay["folded_events"] > cases  # timers not folded
+    # who had the cores while it rebuilt: its processes (their CPU counted), the broker beside them
+    assert replay["cores_used"]["rebuild"] > 0.1 and set(replay["cores_used"]) == {"rebuild", "kafka"}
+    assert 0 < replay["host"]["busy_cores"] <= replay["host"]["cores"]
+    assert "cores the rebuild and the servers kept busy: rebuild" in table(report)
     assert report["transport"]["records"] == 5000 and report["transport"]["produced_per_s"] > 0
     assert expected <= set(report["peak_rss_mb"]) and expected <= set(throughput["cpu_ms_per_case"])
     # intake runs in two workers under a supervisor: their CPU is counted, not only the supervisor's

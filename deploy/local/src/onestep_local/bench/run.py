@@ -49,7 +49,7 @@ from .hops import hops_ms
 from .load import Portal, Submitted
 from .machine import Gauge, HostCpu
 from .percentiles import summary_ms
-from .processes import Watched, cores_used, cpu_per_case, stopped
+from .processes import Watched, cores_used, cpu_per_case, stopped, tree_cpu_seconds
 
 CONSUMERS = ("ledger", "notify", "market-regulation", "fire-rescue", "urban-management", "webhook")
 STOP_WAIT_S = 5.0  # how long the consumers may take to stop for the intake-alone phase
@@ -243,8 +243,12 @@ class Bench:
             fresh = self.postgres.eventsourcing_env(database)
         else:
             fresh = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.home / "replay.sqlite")}
+        running = {"kafka": self.broker.process.pid, **self.watched.servers}
         return replay.measure(
-            ledger.env, {**fresh, "CIPHER_KEY": ledger.env["CIPHER_KEY"]}, self.options.replay_processes
+            ledger.env,
+            {**fresh, "CIPHER_KEY": ledger.env["CIPHER_KEY"]},
+            self.options.replay_processes,
+            servers=lambda: {name: tree_cpu_seconds(pid) for name, pid in running.items()},
         )
 
     def transport(self, record_bytes: int) -> dict[str, Any]:
@@ -374,6 +378,10 @@ def table(report: dict[str, Any]) -> str:
         f"ledger replay: {rep['events']} events ({rep['folded_events']} folded, {rep['cases']} cases)"
         f" in {rep['seconds']} s = {rep['events_per_s']}/s by {rep.get('processes', 1)} process(es)"
         f" of up to {rep.get('peak_rss_mb', '-')} MB",
+        "  cores the rebuild and the servers kept busy: "
+        + ", ".join(f"{name} {used:.2f}" for name, used in rep.get("cores_used", {}).items())
+        + f"; {rep.get('host', {}).get('busy_cores', '-')} of {rep.get('host', {}).get('cores', '-')} busy,"
+        f" steal {rep.get('host', {}).get('steal_pct', '-')} %",
         f"transport ({tr['record_bytes']} B records): produced {tr['produced_per_s']}/s (p99 {tr['produce_p99_ms']} ms),"
         f" consumed {tr['consumed_per_s']}/s; onestep cases/s ÷ produced records/s ="
         f" {tr['onestep_cases_per_s_share_of_produced_records_per_s']}",
