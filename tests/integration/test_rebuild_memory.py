@@ -32,17 +32,17 @@ def test_each_page_is_read_with_no_event_of_the_last_page_still_held(store_env, 
     source, rebuilt = open_rebuild(store_env, fresh)
     monkeypatch.setattr(replay, "PAGE", 5)
 
-    read = source.recorder.select_notifications
+    read = source.recorder.select_share  # a share of all the cases, for a rebuild in one process
     earlier: list[weakref.ref] = []  # every event read so far
     held_at_each_read: list[int] = []
 
-    def select_notifications(*args, **kwargs):
+    def select_share(*args, **kwargs):
         held_at_each_read.append(sum(1 for event in earlier if event() is not None))
         page = read(*args, **kwargs)
         earlier.extend(weakref.ref(notification) for notification in page)
         return page
 
-    monkeypatch.setattr(source.recorder, "select_notifications", select_notifications)
+    monkeypatch.setattr(source.recorder, "select_share", select_share)
     assert rebuild(source, rebuilt) == CASES  # each case's opening folded (its timers are not read)
     assert len(held_at_each_read) == 3 and len(earlier) == CASES  # pages of 5, 5 and 2
     assert held_at_each_read == [0, 0, 0]

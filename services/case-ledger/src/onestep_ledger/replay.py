@@ -92,9 +92,11 @@ def rebuild(source: Application, projection: StatsProjection, *, shard: Shard = 
 def _page(source: Application, shard: Shard, start: int, end: int) -> tuple[list[Any], int]:
     """The next page of the shard's events the view folds, and the position it reaches: a short
     page is the last before `end` (nothing the view folds, of this share, lies between them).
-    The store picks the shard's cases where it can; otherwise the others are dropped here."""
+    The store picks the shard's cases where it can (all of them for a rebuild in one process: a
+    share is read in the ids' order whatever the planner knows of the log, see SHARE_BY_INDEX);
+    otherwise the others are dropped here."""
     select_share = getattr(source.recorder, "select_share", None)
-    picked = shard.count > 1 and shard.id_ends is not None and select_share is not None
+    picked = shard.id_ends is not None and select_share is not None
     if picked:
         page = select_share(start, end, PAGE, FOLDED_TOPICS, shard.id_ends)
     else:
