@@ -101,7 +101,7 @@ class Notifier(BatchProjection):
                     body = self._requested_body(record_id, row["event_id"], row["channel"])
                     if body is not None and record.redeliver(row["event_id"], row["channel"], body):
                         asked.append(row["event_id"])
-                        processing.collect_events(record)
+                    processing.collect_events(record)  # changed or not: back in the working set
                 try:
                     self.record_processing(processing)
                     return asked
