@@ -16,7 +16,6 @@ from eventsourcing.domain import Aggregate, event
 # Why a delivery was parked: its portal's webhook failed every attempt (or was tried once while
 # it did), the portal refused it (4xx), or the portal has no webhook configured.
 UNREACHABLE, REFUSED, UNCONFIGURED = "unreachable", "refused", "unconfigured"
-PARKED_KINDS = (UNREACHABLE, REFUSED, UNCONFIGURED)
 
 
 def delivery_key(event_id: str, channel: str) -> str:
@@ -46,7 +45,7 @@ class CaseNotifications(Aggregate):
         self, event_id: str, channel: str, outcome: str, detail: str, final: bool, parked_as: str = UNREACHABLE
     ) -> None:
         """outcome: delivered, failed (will retry) or parked (gave up, visibly); a final attempt
-        that did not deliver parks the delivery, as `parked_as` (one of PARKED_KINDS)."""
+        that did not deliver parks the delivery, as `parked_as` (UNREACHABLE, REFUSED or UNCONFIGURED)."""
         delivery = self.deliveries[delivery_key(event_id, channel)]
         if delivery["state"] != "pending":
             return
