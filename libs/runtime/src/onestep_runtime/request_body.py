@@ -2,9 +2,9 @@
 Content-Length, or as it is read, for a body sent in chunks) rather than read whole into the
 process's memory, or spooled to its disk, first.
 
-`BodyLimit` holds every route of an app to one limit, for the bodies the framework reads (a
-desk's decision, a material's multipart upload); `read_within` holds a route that reads its
-own body to a tighter one (a portal's JSON at intake, a department's signed callback)."""
+`BodyLimit` holds every route of an app to one limit (a gateway's every body, a material's
+multipart upload at intake); `read_within` holds a route that reads its own body to a tighter
+one (a portal's JSON at intake)."""
 
 from __future__ import annotations
 

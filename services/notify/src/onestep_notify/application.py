@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
@@ -18,6 +19,7 @@ from .adapters.webhook import Attempt
 from .domain.deliveries import CaseNotifications, delivery_key
 
 WEBHOOK = "webhook"
+T = TypeVar("T")
 
 
 class Notifier(BatchProjection):
@@ -66,59 +68,64 @@ class Notifier(BatchProjection):
 
     def record_attempts(self, finished: list[tuple[UUID, str, str, list[Attempt], str]]) -> None:
         """Saves the attempts of a batch of deliveries (record id, event id, channel, attempts,
-        how a delivery they did not deliver is parked) in one transaction; tried again if
-        another instance saved one of the records meanwhile."""
-        for _ in range(10):
-            with self._writer:
-                processing = BatchProcessing()
-                for record_id, event_id, channel, attempts, parked_as in finished:
-                    record = self.aggregate_in_batch(processing, record_id)
-                    if record is None:
-                        raise AggregateNotFoundError(record_id)
-                    for index, attempt in enumerate(attempts):
-                        last = index == len(attempts) - 1
-                        record.record_attempt(event_id, channel, attempt.outcome, attempt.detail, last, parked_as)
-                    processing.collect_events(record)
-                try:
-                    self.record_processing(processing)
-                    return
-                except ConcurrentWrite:
-                    continue
-        raise ConcurrentWrite(f"could not record delivery attempts of {len(finished)} deliveries after 10 conflicts")
+        how a delivery they did not deliver is parked) in one transaction."""
+
+        def attempted(processing: BatchProcessing) -> None:
+            for record_id, event_id, channel, attempts, parked_as in finished:
+                record = self.aggregate_in_batch(processing, record_id)
+                if record is None:
+                    raise AggregateNotFoundError(record_id)
+                for index, attempt in enumerate(attempts):
+                    last = index == len(attempts) - 1
+                    record.record_attempt(event_id, channel, attempt.outcome, attempt.detail, last, parked_as)
+                processing.collect_events(record)
+
+        self._record_with_retries(attempted, f"delivery attempts of {len(finished)} deliveries")
 
     def redeliver(self, parked: list[dict[str, Any]]) -> list[str]:
         """Asks again for parked deliveries (rows of the parked list: case id, event id,
         channel), each with the body first requested, in one transaction; the event ids asked
         for (one no longer parked, asked for meanwhile, is passed over)."""
+
+        def asked_again(processing: BatchProcessing) -> list[str]:
+            asked, bodies = [], {}
+            for row in parked:
+                record_id = CaseNotifications.create_id(row["case_id"])
+                record = self.aggregate_in_batch(processing, record_id)
+                if record is None:
+                    continue
+                if record_id not in bodies:  # a case's deliveries share its record's events
+                    bodies[record_id] = self._requested_bodies(record_id)
+                body = bodies[record_id].get((row["event_id"], row["channel"]))
+                if body is not None and record.redeliver(row["event_id"], row["channel"], body):
+                    asked.append(row["event_id"])
+                processing.collect_events(record)  # changed or not: back in the working set
+            return asked
+
+        return self._record_with_retries(asked_again, f"{len(parked)} deliveries asked for again")
+
+    def _record_with_retries(self, change: Callable[[BatchProcessing], T], what: str) -> T:
+        """Records what `change` collects in one transaction, taking the writers' turn; done
+        again from the store if another instance saved one of the records meanwhile."""
         for _ in range(10):
             with self._writer:
-                processing, asked = BatchProcessing(), []
-                for row in parked:
-                    record_id = CaseNotifications.create_id(row["case_id"])
-                    record = self.aggregate_in_batch(processing, record_id)
-                    if record is None:
-                        continue
-                    body = self._requested_body(record_id, row["event_id"], row["channel"])
-                    if body is not None and record.redeliver(row["event_id"], row["channel"], body):
-                        asked.append(row["event_id"])
-                    processing.collect_events(record)  # changed or not: back in the working set
-                try:
-                    self.record_processing(processing)
-                    return asked
-                except ConcurrentWrite:
-                    continue
-        raise ConcurrentWrite(f"could not ask again for {len(parked)} deliveries after 10 conflicts")
+                processing = BatchProcessing()
+                changed = change(processing)
+            try:
+                self.record_processing(processing)
+                return changed
+            except ConcurrentWrite:
+                continue
+        raise ConcurrentWrite(f"could not record {what} after 10 conflicts")
 
-    def _requested_body(self, record_id: UUID, event_id: str, channel: str) -> str | None:
-        """The body a delivery was requested with: its record's state keeps no bodies (most are
-        delivered at once), its stored events do."""
-        for stored in self.repository.event_store.get(record_id):
-            if isinstance(stored, CaseNotifications.DeliveryRequested) and (stored.event_id, stored.channel) == (
-                event_id,
-                channel,
-            ):
-                return stored.body
-        return None
+    def _requested_bodies(self, record_id: UUID) -> dict[tuple[str, str], str]:
+        """The bodies the record's deliveries were requested with, by event id and channel: its
+        state keeps no bodies (most are delivered at once), its stored events do."""
+        return {
+            (stored.event_id, stored.channel): stored.body
+            for stored in self.repository.event_store.get(record_id)
+            if isinstance(stored, CaseNotifications.DeliveryRequested)
+        }
 
     def deliveries_for_case(self, case_id: str, portal: str) -> list[dict[str, Any]] | None:
         try:

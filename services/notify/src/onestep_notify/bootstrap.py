@@ -17,7 +17,7 @@ from .adapters.parked_view import parked_view
 from .adapters.webhook import WebhookSender
 from .application import Notifier
 from .dispatcher import DISPATCH_NAME, WebhookDispatcher
-from .parked_projection import PARKED_NAME, ParkedProjection
+from .parked_projection import PARKED_NAME, ParkedProjection, gauge_parked
 from .redelivery import Redelivery
 from .settings import NotifySettings
 
@@ -52,6 +52,7 @@ def bootstrap(
         backoff_max_s=settings.backoff_max_s,
     )
     parked = ParkedProjection(parked_view(app))
+    gauge_parked(parked)
     parked_follower = ViewFollower(app, view=parked.view, name=PARKED_NAME, apply=parked.apply, idle_wait_s=0.5)
     dispatch = WebhookDispatcher(app, sender, settings.portal_webhooks, concurrency=connections)
     dispatcher = NotificationFollower(app, name=DISPATCH_NAME, handle=dispatch.dispatch)

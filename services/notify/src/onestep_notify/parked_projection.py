@@ -23,7 +23,6 @@ PARKED_NOW = Gauge(
 class ParkedProjection:
     def __init__(self, view: ParkedTables):
         self.view = view
-        PARKED_NOW.set_function(store_reading(self.count))
 
     def apply(self, domain_events: list[Any], last_notification_id: int) -> None:
         """A delivery's row is as its last change in the batch left it: there when it was
@@ -84,6 +83,11 @@ class ParkedProjection:
         where = " WHERE portal = :portal" if portal else ""
         [row] = self.view.read(f"SELECT COUNT(*) AS n FROM parked_deliveries{where}", {"portal": portal})
         return row["n"]
+
+
+def gauge_parked(parked: ParkedProjection) -> None:
+    """Reports, when /metrics is scraped, every portal's deliveries parked now."""
+    PARKED_NOW.set_function(store_reading(parked.count))
 
 
 def _row(event: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ..bootstrap import bootstrap, dispatch_backlog
 from ..settings import GatewaySettings
 from .routes import callbacks, desk, parked
 
-BODY_BYTES = 64 * 1024  # every body a gateway takes is small: a decision, a claim, a redrive's region
+BODY_BYTES = 64 * 1024  # every body a gateway takes is small: a decision (an officer's or a callback), a claim
 
 
 def create_app(settings: GatewaySettings | None = None, **parts: Any) -> FastAPI:

@@ -12,12 +12,10 @@ from pydantic import Field, ValidationError
 
 from onestep_contracts.signing import SIGNATURE_HEADER
 from onestep_runtime.problems import Problem, field_error
-from onestep_runtime.request_body import read_within
 
 from .decisions import Context, DecisionBody, decide, load_task, save_task, task_view
 
 router = APIRouter(tags=["department callbacks"])
-CALLBACK_BYTES = 64 * 1024  # a decision: an outcome, a reason, licence numbers, what is missing
 
 
 class CallbackDecision(DecisionBody):
@@ -34,7 +32,7 @@ async def callback(task_id: UUID, request: Request, context: Context) -> dict[st
     verify = getattr(context.adapter, "verify", None)
     if verify is None:
         raise Problem(404, "This gateway takes no callbacks", detail=f"Its adapter is {context.adapter.name}.")
-    body = await read_within(request, CALLBACK_BYTES)  # read before its signature can be checked
+    body = await request.body()  # held to the gateway's BODY_BYTES (BodyLimit) before its signature is checked
     if not verify(body, request.headers.get(SIGNATURE_HEADER, "")):
         raise Problem(
             401, "The signature is not valid", detail=f"Sign the body in {SIGNATURE_HEADER}; see the description."
