@@ -12,12 +12,20 @@ from typing import Any
 
 class WebhookReceiver:
     """A portal's webhook endpoint, or a department's system: records every POST received whole;
-    answers with `statuses` in turn, then 200, each with the body of `bodies` in turn (then none)."""
+    answers with `statuses` in turn, then 200, each with the body of `bodies` in turn (then none).
+    With a `gate`, each POST is answered only once the gate is set (a slow peer)."""
 
-    def __init__(self, statuses: list[int] | None = None, bodies: list[bytes] | None = None):
+    def __init__(
+        self,
+        statuses: list[int] | None = None,
+        bodies: list[bytes] | None = None,
+        gate: threading.Event | None = None,
+    ):
         self.received: list[dict[str, Any]] = []
         self.statuses = list(statuses or [])
         self.bodies = list(bodies or [])
+        self.gate = gate
+        self.waiting = 0  # POSTs held at the gate
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,6 +34,10 @@ class WebhookReceiver:
                 body = self.rfile.read(length)
                 if len(body) < length:  # the sender died mid-request: nothing was delivered
                     return
+                if receiver.gate is not None and not receiver.gate.is_set():
+                    receiver.waiting += 1
+                    receiver.gate.wait()
+                    receiver.waiting -= 1
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 answer = receiver.bodies.pop(0) if receiver.bodies else b""
                 receiver.received.append({"headers": dict(self.headers), "body": body, "answered": status})

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 
+from prometheus_client import REGISTRY
+
 from onestep_gateway.application import DepartmentTasks
 from onestep_runtime.follower import DecodedLog
 
@@ -35,6 +37,7 @@ def test_a_follower_gets_what_this_process_recorded_as_recorded_and_another_inst
     assert this.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 0)
     assert other.apply_batch("applications", 1, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 0)
     assert this.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 1)
+    read_back_before = events_read_back(this)
 
     events, last = log.read(1, 100)
 
@@ -44,6 +47,7 @@ def test_a_follower_gets_what_this_process_recorded_as_recorded_and_another_inst
     handed_as_recorded = {id(event) for event in this.recorded}
     assert [id(event) in handed_as_recorded for event in events] == [True, False, True]
     assert not {id(event) for event in other.recorded} & {id(event) for event in events}
+    assert events_read_back(this) - read_back_before == 1  # counted for the operators
     # read in pages from anywhere, the same
     pages = [log.read(notification.id, 1) for notification in stored]
     assert pages == [([event], n.id) for event, n in zip(events, stored, strict=True)]
@@ -102,3 +106,7 @@ def test_what_a_case_keeps_of_its_events_is_not_changed_in_place_by_what_comes_a
     stored = ledger.recorder.select_notifications(1, 1_000)
     assert [type(event).__name__ for event in handed][-1] == "Approved"
     assert handed == [ledger.mapper.to_domain_event(notification) for notification in stored]
+
+
+def events_read_back(app) -> float:
+    return REGISTRY.get_sample_value("onestep_log_events_read_back_total", {"application": app.name}) or 0.0

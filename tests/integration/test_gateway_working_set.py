@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from eventsourcing.persistence import IntegrityError
+from prometheus_client import REGISTRY
 
 from onestep_contracts import task_id_for
 from onestep_gateway.application import DepartmentTasks
@@ -22,6 +23,7 @@ def test_a_task_decided_by_another_instance_is_not_handed_over_from_a_stale_copy
     task_id = uuid.UUID(task_id_for(case_id, DEPARTMENT))
     receiving = DepartmentTasks(env=store_env, department=DEPARTMENT)
     deciding = DepartmentTasks(env=store_env, department=DEPARTMENT)
+    read_back_before = read_back()
 
     assert receiving.apply_batch("applications", 0, [submitted_envelope(case_id, [DEPARTMENT])], 0)
     task = deciding.take(task_id)  # from the store: this instance never saw it
@@ -36,6 +38,7 @@ def test_a_task_decided_by_another_instance_is_not_handed_over_from_a_stale_copy
         receiving.save(stale)
     fresh = receiving.take(task_id)  # the stale copy is gone: read from the store
     assert (fresh.status, fresh.version) == ("decided", 3)
+    assert read_back() - read_back_before == 2  # counted for the operators: `deciding`'s first and the fresh one
 
 
 def test_a_saved_task_is_kept_as_saved_and_taken_out_while_it_is_changed(store_env):
@@ -49,3 +52,7 @@ def test_a_saved_task_is_kept_as_saved_and_taken_out_while_it_is_changed(store_e
     task.dispatch("rules")
     tasks.save(task)
     assert tasks.take(task_id) is task  # back, as saved
+
+
+def read_back() -> float:
+    return REGISTRY.get_sample_value("onestep_aggregates_read_back_total", {"application": "DepartmentTasks"}) or 0.0

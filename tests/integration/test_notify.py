@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from onestep_contracts import CaseOpened, deterministic_id, envelope, topics
 from onestep_contracts.signing import SIGNATURE_HEADER, verify
 from onestep_notify.entrypoints.api import create_app
 from onestep_notify.settings import NotifySettings, Webhook
+from onestep_runtime import projection_consumer
 
 from ..kafka_probe import publish
 from ..peers import WebhookReceiver
@@ -66,7 +68,11 @@ def portal() -> str:
 @pytest.fixture
 def notify_with(kafka, tmp_path, portal):
     def start(
-        receiver: WebhookReceiver, batch: int = 0, env: dict[str, str] | None = None, group: str | None = None
+        receiver: WebhookReceiver,
+        batch: int = 0,
+        env: dict[str, str] | None = None,
+        group: str | None = None,
+        **overrides: object,
     ) -> TestClient:
         settings = NotifySettings(
             kafka_bootstrap_servers=kafka.bootstrap_servers,
@@ -76,6 +82,7 @@ def notify_with(kafka, tmp_path, portal):
             backoff_initial_s=0.05,
             backoff_max_s=0.2,
             max_attempts=4,
+            **overrides,
         )
         env = env or {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -344,3 +351,63 @@ def test_deliveries_parked_before_a_restart_are_sent_again_at_the_portals_first_
             time.sleep(0.1)
         assert delivery["redeliveries"] == 1
         assert sorted(json.loads(r["body"])["subject"] for r in back.received) == sorted([str(before), str(after)])
+
+
+def test_the_consumer_waits_for_a_dispatcher_held_up_by_a_slow_webhook_and_goes_on_when_it_answers(
+    kafka, notify_with, portal, monkeypatch
+):
+    """What the consumer stored and the dispatcher has not handed over waits in the store, and
+    past what notify holds in memory each event is read back and decoded again: under a burst
+    the dispatcher fell thousands of events behind. So the consumer waits for it, and the rest
+    waits in Kafka."""
+    monkeypatch.setattr(projection_consumer, "CATCH_UP_WITHIN", 15)
+    cases = [uuid.uuid4() for _ in range(120)]
+    gate = threading.Event()
+    with (
+        WebhookReceiver(gate=gate) as receiver,
+        notify_with(receiver, batch=100, max_batch=10, request_timeout_s=120) as notify,
+    ):
+        try:
+            dispatcher = notify.app.state.notify.dispatcher
+            publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id, portal) for case_id in cases])
+            wait_until(lambda: receiver.waiting)  # the dispatcher's POST is held up
+            behind = []
+            for _ in range(20):
+                behind.append(dispatcher.behind)
+                time.sleep(0.1)
+            # a poll of 10 past 15 behind at most; the dispatcher does not move meanwhile
+            assert 0 < max(behind) <= 25 and behind[0] == behind[-1]
+            assert deliveries(notify, cases[-1]) == []  # not consumed yet
+        finally:
+            gate.set()
+        assert all(settled(notify, case_id)[0]["state"] == "delivered" for case_id in cases)
+        delivered = [event["subject"] for r in receiver.received for event in json.loads(r["body"])]
+        assert sorted(delivered) == sorted(str(case_id) for case_id in cases)
+
+
+def test_a_consumer_held_back_longer_than_its_limit_goes_on_consuming(kafka, notify_with, portal, monkeypatch, caplog):
+    """A dispatcher stuck on its peer slows the consumer down without stopping it, and the
+    consumer polls well within Kafka's max.poll.interval.ms."""
+    monkeypatch.setattr(projection_consumer, "CATCH_UP_WITHIN", 15)
+    monkeypatch.setattr(projection_consumer, "HOLD_MAX_S", 0.2)
+    cases = [uuid.uuid4() for _ in range(60)]
+    gate = threading.Event()
+    with (
+        WebhookReceiver(gate=gate) as receiver,
+        notify_with(receiver, batch=100, max_batch=10, request_timeout_s=120) as notify,
+    ):
+        try:
+            publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id, portal) for case_id in cases])
+            wait_until(lambda: all(deliveries(notify, case_id) for case_id in cases))  # all consumed
+            assert receiver.waiting == 1 and receiver.received == []  # while the first POST is still held
+        finally:
+            gate.set()
+        assert all(settled(notify, case_id)[0]["state"] == "delivered" for case_id in cases)
+    assert "dispatch:webhook is still" in caplog.text and "consuming on" in caplog.text
+
+
+def wait_until(condition, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)

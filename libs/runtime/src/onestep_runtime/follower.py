@@ -38,6 +38,24 @@ LEADING = Gauge(
     "1 where this instance follows the log under the name; 0 where it stands by for another",
     ["follower"],
 )
+BEHIND = Gauge(
+    "onestep_follower_behind_events",
+    "Events this process stored that the follower has not handed over yet (0 standing by)",
+    ["follower"],
+)
+READ_BACK = Counter(
+    "onestep_log_events_read_back_total",
+    "Stored events the followers read back from the store and decoded, not held in memory: "
+    "another instance stored them, or the followers fell further behind than memory holds",
+    ["application"],
+)
+
+# The events of its own log a process holds for its followers (DecodedLog); a follower further
+# behind reads them back from the store and decodes them again. A consumer that holds back for
+# its followers (projection_consumer's `held_back_by`) waits while one is more than
+# CATCH_UP_WITHIN behind: within what is held, with a poll's events and the follower's own to spare.
+HELD_EVENTS = 4_000
+CATCH_UP_WITHIN = 1_500
 
 
 class DecodedLog:
@@ -47,7 +65,7 @@ class DecodedLog:
     recorded are remembered with their notification ids. Domain events are immutable, and
     nothing changes the values they carry, so sharing them is safe."""
 
-    def __init__(self, app: Application, keep: int = 2_000):
+    def __init__(self, app: Application, keep: int = HELD_EVENTS):
         self._app = app
         self._keep = keep
         self._decoded: OrderedDict[int, Any] = OrderedDict()
@@ -79,6 +97,11 @@ class DecodedLog:
             while len(self._decoded) > self._keep:
                 self._decoded.popitem(last=False)
 
+    @property
+    def newest(self) -> int:
+        """The highest notification id this process stored (or read) and holds."""
+        return self._newest
+
     def remembered(self, start: int, limit: int) -> tuple[list[Any], int | None, bool]:
         """Up to `limit` events from notification id `start` that this process holds, to the
         first id it does not hold, read without the store (so without a thread): ids are unique,
@@ -105,6 +128,7 @@ class DecodedLog:
         if missing := [id_ for id_ in ids if id_ not in events]:
             read = self._app.recorder.select_notifications(missing[0], len(ids), stop=missing[-1])
             decoded = [(n.id, self._app.mapper.to_domain_event(n)) for n in read if n.id not in events]
+            READ_BACK.labels(self._app.name).inc(len(decoded))
             events.update(decoded)
             self._keep_all(decoded)
         return [events[id_] for id_ in ids], ids[-1] if ids else None
@@ -159,6 +183,8 @@ class NotificationFollower:
         self.position = 0
         self._recorded = 0  # the position last recorded (or found recorded)
         self._record_due = 0.0
+        self._advanced = asyncio.Event()  # set whenever the follower moves on, stands by or stops
+        BEHIND.labels(name).set_function(lambda: self.behind if self.leading else 0)
 
     async def stored_position(self) -> int:
         """The position recorded in the store (reads the store, so it also tells it answers)."""
@@ -171,6 +197,25 @@ class NotificationFollower:
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+        self._advanced.set()
+
+    @property
+    def behind(self) -> int:
+        """How many of the events this process stored the follower has not handed over yet."""
+        return max(0, self._log.newest - self.position)
+
+    async def caught_up(self, within: int, timeout_s: float) -> bool:
+        """Waits, at most `timeout_s`, until the follower is at most `within` events behind, or
+        stands by (another instance follows), or stops; whether it got there in time."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self.leading and not self._stopping.is_set() and self.behind > within:
+            self._advanced.clear()
+            if (left := deadline - loop.time()) <= 0:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._advanced.wait(), timeout=left)
+        return True
 
     async def run(self) -> None:
         delay = self._retry_delay_s
@@ -215,6 +260,7 @@ class NotificationFollower:
     def _set_leading(self, leading: bool) -> None:
         self.leading = leading
         LEADING.labels(self.name).set(int(leading))
+        self._advanced.set()
 
     async def _follow_once(self) -> bool:
         """Hands over the next batch; whether the log may hold more at once. What this process
@@ -235,6 +281,7 @@ class NotificationFollower:
             await self._go_on_from_recorded()
             return True
         self.position = last
+        self._advanced.set()
         if time.monotonic() >= self._record_due:
             await self._record_position()
         return more

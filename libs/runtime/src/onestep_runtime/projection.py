@@ -20,6 +20,7 @@ from eventsourcing.domain import BaseAggregate, CanMutateProtocol
 from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import Environment, EnvType, strtobool
+from prometheus_client import Counter
 
 from onestep_contracts import Envelope
 
@@ -42,6 +43,12 @@ STORE_DEFAULTS = {
     "TRANSCODER_TOPIC": "onestep_runtime.stored_json:StoredJson",
 }
 
+
+READ_BACK = Counter(
+    "onestep_aggregates_read_back_total",
+    "Aggregates a writer read back from the store, not held in its working set (or found absent)",
+    ["application"],
+)
 
 # The library's store each persistence module is opened with by onestep (see sqlite_store).
 STORE_FACTORIES = {"eventsourcing.sqlite": "onestep_runtime.sqlite_store:SQLiteStoreFactory"}
@@ -126,6 +133,7 @@ class BatchProjection(EventSourcedProjection[UUID]):
         # which is costly when a backlog laps the working set, and the copy it would cache is
         # the working set's job once the aggregate is saved.
         self._store_reads = _Repository(event_store=self.events, snapshot_store=self.snapshots)
+        self._read_back = READ_BACK.labels(self.name)
 
     def construct_repository(self) -> Repository[UUID]:
         """The library's repository, configured from the same variables, with the faster projector."""
@@ -256,6 +264,7 @@ class BatchProjection(EventSourcedProjection[UUID]):
         return kept if kept is not None else self._stored(aggregate_id)
 
     def _stored(self, aggregate_id: UUID) -> Any | None:
+        self._read_back.inc()
         try:
             return self._store_reads.get(aggregate_id)
         except AggregateNotFoundError:

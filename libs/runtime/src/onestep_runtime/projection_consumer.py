@@ -1,9 +1,20 @@
 """Wires a BatchProjection to Kafka: each poll applied with its partitions' positions in one
-transaction, and the followers of the projection's own log woken when it stored new events."""
+transaction, and the followers of the projection's own log woken when it stored new events.
+
+A consumer can hold back for followers that fall behind it (`held_back_by`): after a poll it
+waits while one is more than CATCH_UP_WITHIN events behind. What it has not polled waits in
+Kafka, where waiting costs nothing; what it has stored and a follower has not handed over waits
+in the store, and past what the process holds in memory each event is read back and decoded
+again, and the aggregates it names too (notify's dispatcher, starved of CPU under a burst, fell
+thousands of events behind its consumer and read back most of what it delivered). A hold ends after
+HOLD_MAX_S whatever the follower does, so a follower stuck on its peer slows the consumer
+without stopping it, and the consumer polls well within Kafka's `max.poll.interval.ms`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Collection, Sequence
 
 from aiokafka import TopicPartition
@@ -12,9 +23,12 @@ from onestep_contracts.envelope import Headers
 
 from .consumer import FETCH_MAX_WAIT_MS, Batch, TopicConsumer
 from .dead_letters import DeadLetters
-from .follower import NotificationFollower
+from .follower import CATCH_UP_WITHIN, NotificationFollower
 from .kafka import RenewingProducer
 from .projection import BatchProjection, PartitionBatch
+
+log = logging.getLogger(__name__)
+HOLD_MAX_S = 30.0
 
 
 def projection_consumer(
@@ -31,6 +45,7 @@ def projection_consumer(
     passes_over: Callable[[Headers], bool] | None = None,
     fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
     time_skew_ms: int | None = None,
+    held_back_by: Sequence[NotificationFollower] = (),
 ) -> TopicConsumer:
     async def apply(batches: dict[TopicPartition, Batch]) -> list[TopicPartition]:
         by_name = {(partition.topic, partition.partition): partition for partition in batches}
@@ -44,6 +59,15 @@ def projection_consumer(
         if app.poll_stored_events:  # (a gateway's polls are often case events it passes over)
             for follower in followers:
                 follower.wake()
+        for follower in held_back_by:
+            if not await follower.caught_up(CATCH_UP_WITHIN, HOLD_MAX_S):
+                log.warning(
+                    "%s: %s is still %d events behind after %.0fs; consuming on",
+                    service,
+                    follower.name,
+                    follower.behind,
+                    HOLD_MAX_S,
+                )
         return [by_name[name] for name in applied_before]
 
     async def stored_position(partition: TopicPartition) -> int | None:

@@ -67,6 +67,7 @@ def bootstrap(
         service=SERVICE,
         producer=producer,
         followers=[dispatcher, parked_follower],  # woken with each poll, they read what it recorded from memory
+        held_back_by=[dispatcher, parked_follower],  # and it waits for them under a burst, so that they still can
         max_records=settings.max_batch,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         event_types=Notifier.EVENT_TYPES,
