@@ -54,8 +54,8 @@ READ_BACK = Counter(
 # behind reads them back from the store and decodes them again. A consumer that holds back for
 # its followers (projection_consumer's `held_back_by`) waits while one is more than
 # CATCH_UP_WITHIN behind: within what is held, with a poll's events and the follower's own to spare.
-HELD_EVENTS = 4_000
-CATCH_UP_WITHIN = 1_500
+HELD_EVENTS = 2_000
+CATCH_UP_WITHIN = 1_000
 
 
 class DecodedLog:
