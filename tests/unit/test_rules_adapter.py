@@ -4,13 +4,9 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
-
 from onestep_contracts.adapters import Task
-from onestep_contracts.catalogue import load_catalogue
-from onestep_contracts.catalogue_rules import FORM_FIELD
 from onestep_gateway.adapters.loading import load_adapter
-from onestep_gateway.adapters.rules import RulesAdapter, RulesConfig
+from onestep_gateway.adapters.rules import RulesAdapter
 
 from ..scenarios import material_refs, restaurant_form
 
@@ -53,18 +49,3 @@ def test_the_first_rule_that_holds_decides_with_its_reason():
 def test_the_gateway_finds_the_rules_adapter_by_its_entry_point():
     adapter = load_adapter("rules", DEPARTMENTS / "fire-rescue.yaml")
     assert adapter.name == "rules"
-
-
-def test_every_field_a_departments_rules_read_is_on_the_form_of_an_item_routed_to_it():
-    """A rule that reads a field no such form has can never hold (a rule that cannot be evaluated
-    counts as not holding), so a misspelled field would let every application through."""
-    catalogue = load_catalogue(DEPARTMENTS.parents[1] / "catalogue")
-    for path in sorted(DEPARTMENTS.glob("*.yaml")):
-        config = RulesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        routed = [
-            item for item in catalogue.in_force() if config.department in {p.department for p in item.departments}
-        ]
-        fields = {name for item in routed for name in item.form_schema.get("properties", {})}
-        for rule in config.rules:
-            unknown = sorted(set(FORM_FIELD.findall(rule.when)) - fields)
-            assert not unknown, f"{path.name}: {rule.when!r} reads {unknown}, on no form routed to {config.department}"
