@@ -53,9 +53,10 @@ READ_BACK = Counter(
 # The events of its own log a process holds for its followers (DecodedLog); a follower further
 # behind reads them back from the store and decodes them again. A consumer that holds back for
 # its followers (projection_consumer's `held_back_by`) waits while one is more than
-# CATCH_UP_WITHIN behind: within what is held, with a poll's events and the follower's own to spare.
+# CATCH_UP_WITHIN behind: within what is held, with a poll's events (notify: up to two a record
+# of 500, a delivery asked for and a record started) and the follower's own to spare.
 HELD_EVENTS = 2_000
-CATCH_UP_WITHIN = 1_000
+CATCH_UP_WITHIN = 500
 
 
 class DecodedLog:
