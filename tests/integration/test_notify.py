@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -353,56 +354,63 @@ def test_deliveries_parked_before_a_restart_are_sent_again_at_the_portals_first_
         assert sorted(json.loads(r["body"])["subject"] for r in back.received) == sorted([str(before), str(after)])
 
 
-def test_the_consumer_waits_for_a_dispatcher_held_up_by_a_slow_webhook_and_goes_on_when_it_answers(
-    kafka, notify_with, portal, monkeypatch
-):
+@pytest.fixture
+def held_up(kafka, notify_with, portal, monkeypatch):
+    """Starts notify for a portal whose webhook holds every POST until the gate is set (a slow
+    peer), its consumer polling 10 records at a time and waiting for its dispatcher once it is
+    15 events behind; publishes the cases' events. Yields the receiver, notify and the gate."""
+    monkeypatch.setattr(projection_consumer, "CATCH_UP_WITHIN", 15)
+
+    @contextlib.contextmanager
+    def start(cases: list[uuid.UUID]):
+        gate = threading.Event()
+        with (
+            WebhookReceiver(gate=gate) as receiver,
+            notify_with(receiver, batch=100, max_batch=10, request_timeout_s=120) as notify,
+        ):
+            try:
+                publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id, portal) for case_id in cases])
+                yield receiver, notify, gate
+            finally:
+                gate.set()  # a POST held at the gate would hold the receiver's stop
+
+    return start
+
+
+def test_the_consumer_waits_for_a_dispatcher_held_up_by_a_slow_webhook_and_goes_on_when_it_answers(held_up):
     """What the consumer stored and the dispatcher has not handed over waits in the store, and
     past what notify holds in memory each event is read back and decoded again: under a burst
     the dispatcher fell thousands of events behind. So the consumer waits for it, and the rest
     waits in Kafka."""
-    monkeypatch.setattr(projection_consumer, "CATCH_UP_WITHIN", 15)
     cases = [uuid.uuid4() for _ in range(120)]
-    gate = threading.Event()
-    with (
-        WebhookReceiver(gate=gate) as receiver,
-        notify_with(receiver, batch=100, max_batch=10, request_timeout_s=120) as notify,
-    ):
-        try:
-            dispatcher = notify.app.state.notify.dispatcher
-            publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id, portal) for case_id in cases])
-            wait_until(lambda: receiver.waiting)  # the dispatcher's POST is held up
-            behind = []
-            for _ in range(20):
-                behind.append(dispatcher.behind)
-                time.sleep(0.1)
-            # 15 behind, and a poll of 10 records past it (each stores a delivery asked for, and
-            # may start a case's record) at most; the dispatcher does not move meanwhile
-            assert 0 < max(behind) <= 15 + 2 * 10 and behind[0] == behind[-1]
-            assert deliveries(notify, cases[-1]) == []  # not consumed yet
-        finally:
-            gate.set()
+    with held_up(cases) as (receiver, notify, gate):
+        dispatcher = notify.app.state.notify.dispatcher
+        wait_until(lambda: receiver.waiting)  # the dispatcher's POST is held up
+        behind = []
+        for _ in range(20):
+            behind.append(dispatcher.behind)
+            time.sleep(0.1)
+        # 15 behind, and a poll of 10 records past it (each stores a delivery asked for, and
+        # may start a case's record) at most; the dispatcher does not move meanwhile
+        assert 0 < max(behind) <= 15 + 2 * 10 and behind[0] == behind[-1]
+        assert deliveries(notify, cases[-1]) == []  # not consumed yet
+
+        gate.set()
         assert all(settled(notify, case_id)[0]["state"] == "delivered" for case_id in cases)
         delivered = [event["subject"] for r in receiver.received for event in json.loads(r["body"])]
         assert sorted(delivered) == sorted(str(case_id) for case_id in cases)
 
 
-def test_a_consumer_held_back_longer_than_its_limit_goes_on_consuming(kafka, notify_with, portal, monkeypatch, caplog):
+def test_a_consumer_held_back_longer_than_its_limit_goes_on_consuming(held_up, monkeypatch, caplog):
     """A dispatcher stuck on its peer slows the consumer down without stopping it, and the
     consumer polls well within Kafka's max.poll.interval.ms."""
-    monkeypatch.setattr(projection_consumer, "CATCH_UP_WITHIN", 15)
     monkeypatch.setattr(projection_consumer, "HOLD_MAX_S", 0.2)
     cases = [uuid.uuid4() for _ in range(60)]
-    gate = threading.Event()
-    with (
-        WebhookReceiver(gate=gate) as receiver,
-        notify_with(receiver, batch=100, max_batch=10, request_timeout_s=120) as notify,
-    ):
-        try:
-            publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id, portal) for case_id in cases])
-            wait_until(lambda: all(deliveries(notify, case_id) for case_id in cases))  # all consumed
-            assert receiver.waiting == 1 and receiver.received == []  # while the first POST is still held
-        finally:
-            gate.set()
+    with held_up(cases) as (receiver, notify, gate):
+        wait_until(lambda: all(deliveries(notify, case_id) for case_id in cases))  # all consumed
+        assert receiver.waiting == 1 and receiver.received == []  # while the first POST is still held
+
+        gate.set()
         assert all(settled(notify, case_id)[0]["state"] == "delivered" for case_id in cases)
     assert "dispatch:webhook is still" in caplog.text and "consuming on" in caplog.text
 
