@@ -110,8 +110,10 @@ def timer(kind: str, subject: str, at: datetime) -> dict[str, str]:
 
 
 # A task's timers follow from what does not change while it is open, so they are worked out once
-# a task, not again at each change of its case (about 4 % of the ledger's CPU). The timers handed
-# out are shared: callers read them and copy them, never change them in place.
+# a task, not again at each change of its case (about 4 % of the ledger's CPU), for the tasks of
+# the cases changed lately (a case's changes mostly come within seconds); a case changed again
+# days later has them worked out anew. The timers handed out are shared: callers read them and
+# copy them, never change them in place.
 
 
 def task_timers(department: str, part: dict[str, Any], timing: Timing) -> tuple[dict[str, str], ...]:
@@ -119,7 +121,7 @@ def task_timers(department: str, part: dict[str, Any], timing: Timing) -> tuple[
     return _task_timers(department, part["task_id"], part["opened_at"], part["due_at"], part["promised_days"], timing)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)
 def _task_timers(
     department: str, task_id: str, opened_at: str, due_at: str, promised_days: float, timing: Timing
 ) -> tuple[dict[str, str], ...]:
@@ -136,7 +138,7 @@ def routing_timer(department: str, part: dict[str, Any], timing: Timing) -> dict
     return _routing_timer(department, part["task_id"], part["opened_at"], timing)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)
 def _routing_timer(department: str, task_id: str, opened_at: str, timing: Timing) -> dict[str, str]:
     return timer("unroutable", f"{department}/{task_id}", _at(opened_at) + timing.routing_window)
 
