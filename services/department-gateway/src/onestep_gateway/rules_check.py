@@ -39,11 +39,12 @@ def rules_problems(config: RulesConfig, catalogue: Catalogue) -> list[str]:
     routed = [item for item in catalogue.in_force() if item.part(department) is not None]
     if not routed:
         return [f"no item in force is routed to {department}: its rules decide nothing"]
+    fields = {name for item in routed for name in item.form_schema.get("properties", {})}
     materials = {material.code for item in routed for material in item.materials}
     problems = [
         f"rule {number} ({rule.when!r}): {problem}"
         for number, rule in enumerate(config.rules, start=1)
-        for problem in _rule_problems(rule, routed, materials, department)
+        for problem in _rule_problems(rule, routed, fields, materials, department)
     ]
     granted = {approval.code for item in routed for approval in item.part(department).approvals}
     problems += [
@@ -53,14 +54,14 @@ def rules_problems(config: RulesConfig, catalogue: Catalogue) -> list[str]:
     return problems
 
 
-def _rule_problems(rule: Rule, routed: list[Item], materials: set[str], department: str) -> list[str]:
+def _rule_problems(rule: Rule, routed: list[Item], fields: set[str], materials: set[str], department: str) -> list[str]:
+    """`fields` and `materials`: those of the forms and material lists of the items routed to the department."""
     try:
         condition = Condition(rule.when)
     except ContractError as exc:
         return [str(exc)]
     problems = []
     read = set(FORM_FIELD.findall(rule.when))
-    fields = {name for item in routed for name in item.form_schema.get("properties", {})}
     if unknown := sorted(read - fields):
         problems.append(f"reads {unknown}, on no form of an item routed to {department}")
     if unlisted := sorted(set(MATERIAL_NAMED.findall(rule.when)) - materials):
