@@ -83,7 +83,7 @@ def _rule_problems(rule: Rule, routed: list[Item], fields: set[str], materials: 
 
 def file_problems(path: Path, catalogue: Catalogue) -> list[str]:
     try:
-        config = RulesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        config = RulesConfig.from_file(path)
     except (OSError, yaml.YAMLError) as exc:
         return [f"cannot be read: {exc}"]
     except ValidationError as exc:

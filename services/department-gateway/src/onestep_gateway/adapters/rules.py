@@ -33,6 +33,10 @@ class RulesConfig(ContractModel):
     rules: list[Rule] = []
     licence_prefixes: dict[str, str] = Field(default_factory=dict)
 
+    @classmethod
+    def from_file(cls, path: Path) -> RulesConfig:
+        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
 
 class RulesAdapter:
     name = "rules"
@@ -44,7 +48,7 @@ class RulesAdapter:
 
     @classmethod
     def from_config(cls, path: Path) -> RulesAdapter:
-        return cls(RulesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
+        return cls(RulesConfig.from_file(path))
 
     async def submit(self, task: Task) -> Decision:
         return self.decide_at_once(task)
