@@ -268,6 +268,78 @@ def test_instances_applying_their_own_partitions_never_race_on_the_deadline_inde
         assert events[:3] == ["Opened", "TaskReminded", "TaskOverdue"], events
 
 
+def test_the_index_wakes_a_case_at_its_next_timer_and_a_decided_case_is_woken_once_for_nothing(store_env):
+    """A case is indexed at its earliest timer, not at each of them. Woken, it fires what is
+    due and is indexed at its next timer; a case decided meanwhile has no next."""
+    from onestep_contracts.calendar import WorkingCalendar
+    from onestep_ledger.application import CaseLedger
+    from onestep_ledger.domain.case_rules import Timing
+
+    clock, timing = MovableClock(), Timing(WorkingCalendar())
+    ledger = CaseLedger(env=store_env, timing=timing, clock=clock)
+    departments = ["market-regulation", "fire-rescue", "urban-management"]
+    open_case, decided_case = uuid.uuid4(), uuid.uuid4()
+    ledger.apply_batch(
+        "applications",
+        0,
+        [submitted_envelope(open_case, departments[:1]), submitted_envelope(decided_case, departments)],
+        0,
+    )
+    routing_minute = minute_of(clock() + timing.routing_window)
+    wake_ups = every_wake_up(ledger, minute_of(clock()), routing_minute + 1)
+    assert sorted(w["case_id"] for w in wake_ups) == sorted([str(open_case), str(decided_case)])  # 4 tasks, 12 timers
+    assert {w["kind"] for w in wake_ups} == {"unroutable"}  # the earliest: ten minutes after opening
+
+    ledger.apply_batch("decisions", 0, [accepted_envelope(open_case, "market-regulation")], 0)
+    ledger.apply_batch("decisions", 0, [decided_envelope(decided_case, d) for d in departments], 1)
+
+    clock.ahead = timedelta(days=8)  # past the open task's reminder and due time
+    while ledger.swept_until() < minute_of(clock()) - 1:
+        ledger.sweep(clock())
+    assert timeline_of(ledger, open_case) == ["Opened", "TaskAccepted", "TaskReminded", "TaskOverdue"]
+    assert timeline_of(ledger, decided_case)[-1] == "Approved"
+    woken_later = {w["case_id"] for w in every_wake_up(ledger, routing_minute + 1, minute_of(clock()))}
+    assert woken_later == {str(open_case)}  # the decided case's wake-up found nothing and left none
+
+
+def test_a_minute_indexed_with_every_timer_of_its_cases_wakes_each_case_once(store_env):
+    """Before wake-ups the index held each timer: a minute written then fires each timer once."""
+    from onestep_contracts.calendar import WorkingCalendar
+    from onestep_ledger.application import CaseLedger
+    from onestep_ledger.domain.case_rules import Timing
+    from onestep_ledger.domain.deadlines import Deadlines
+
+    clock, timing = MovableClock(), Timing(WorkingCalendar())
+    ledger = CaseLedger(env=store_env, timing=timing, clock=clock)
+    late = uuid.uuid4()
+    a_week_ago = datetime.now(UTC) - timedelta(days=7)
+    ledger.apply_batch("applications", 0, [submitted_envelope(late, ["market-regulation"], submitted_at=a_week_ago)], 0)
+    case = ledger.repository.get(late)
+    now = minute_of(clock())
+    index = Deadlines(now, 5)
+    index.schedule([{**timer, "case_id": str(late)} for timer in case.timers(timing)])
+    ledger.save(index)
+
+    clock.ahead = timedelta(minutes=2)
+    assert ledger.sweep(clock()) == 3
+    assert timeline_of(ledger, late) == ["Opened", "TaskReminded", "TaskOverdue", "TaskUnroutable"]
+
+
+def timeline_of(ledger, case_id) -> list[str]:
+    return [type(e).__name__ for e in ledger.repository.event_store.get(case_id)]
+
+
+def every_wake_up(ledger, first_minute: int, last_minute: int) -> list[dict]:
+    from onestep_ledger.domain.deadlines import Deadlines
+
+    return [
+        wake_up
+        for minute in range(first_minute, last_minute + 1)
+        for shard in ledger.stored_among(Deadlines.ids_of(minute))
+        for wake_up in Deadlines.timers_in(ledger.repository.event_store.get(shard))
+    ]
+
+
 async def test_of_two_ledger_instances_on_one_store_one_watches_the_deadlines_until_it_stops(store_env):
     """The instance holding the watcher's lease sweeps; the other stands by, and sweeps once
     the first has stopped (without the lease both swept every minute, one failing each time)."""

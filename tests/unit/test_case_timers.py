@@ -202,3 +202,15 @@ def test_a_decision_that_names_its_gateway_is_the_tasks_acceptance_too():
     decide(case, other)  # a decision that names no gateway (published before gateways did)
     assert case.departments[other]["accepted_by"] == []
     assert case.status == "approved"
+
+
+def test_a_woken_case_fires_what_is_due_by_then_in_order_and_keeps_the_rest():
+    case = Case.open(uuid4(), application("market", "fire"), "a1")
+    case.acknowledge(accepted(case, "market"), "acc-1")  # fire's task stays unaccepted
+    case.collect_events()
+
+    case.fire_due(SUBMITTED + timedelta(days=2, minutes=1), TIMING)  # Thursday 09:01: the reminders are due
+    assert event_names(case) == ["TaskReminded", "TaskReminded", "TaskUnroutable"]
+    case.fire_due(SUBMITTED + timedelta(days=2, minutes=1), TIMING)  # woken again by a stale wake-up
+    assert event_names(case) == []
+    assert [timer["kind"] for timer in case.timers(TIMING)] == ["overdue", "overdue"]

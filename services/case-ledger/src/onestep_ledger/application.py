@@ -26,7 +26,7 @@ from onestep_runtime.projection import BatchProcessing, BatchProjection, Partiti
 from .adapters import translate
 from .domain.case import Case
 from .domain.case_rules import Timing
-from .domain.deadlines import Deadlines, minute_of
+from .domain.deadlines import Deadlines, earliest, minute_of
 
 # What a case is folded from (the topics also carry case events, which it does not apply).
 CASE_INPUTS = (ApplicationSubmitted, DepartmentDecided, TaskAccepted, SupplementProvided, WithdrawalRequested)
@@ -54,11 +54,11 @@ class CaseLedger(BatchProjection):
         self.calendar = timing.calendar
         self.clock = clock
         self._writer = threading.Lock()
-        self._new_timers: dict[tuple[int, int], list[dict[str, Any]]] = {}  # (minute, shard) → timers
-        # The timer ids of each case as this ledger last changed it, at that version: what its
-        # next change compares its timers with, not worked out again (working them out before
-        # and after each event was about a tenth of the ledger's CPU).
-        self._timers_seen: OrderedDict[UUID, tuple[int, set[str]]] = OrderedDict()
+        self._new_timers: dict[tuple[int, int], list[dict[str, Any]]] = {}  # (minute, shard) → wake-ups
+        # The minute of each case's earliest timer as this ledger last changed it, at that
+        # version: what its next change compares with, not worked out again (working a case's
+        # timers out before and after each event was about a tenth of the ledger's CPU).
+        self._earliest_seen: OrderedDict[UUID, tuple[int, int | None]] = OrderedDict()
         self._start_sweeping()
 
     def apply_poll(self, batches: list[PartitionBatch]) -> set[tuple[str, int]]:
@@ -72,7 +72,7 @@ class CaseLedger(BatchProjection):
     def apply_envelope(self, envelope: Envelope, processing: ProcessingEvent[UUID]) -> None:
         event = envelope.event
         case: Case | None = self.aggregate_in_batch(processing, event.case_id)
-        timers_before = self._timer_ids(case)
+        earliest_before = self._earliest_timer(case)
         if isinstance(event, ApplicationSubmitted):
             application = translate.application_values(event)
             if case is None:
@@ -100,10 +100,10 @@ class CaseLedger(BatchProjection):
             # mistake; the case id names nothing): nothing to apply.
             return
         processing.collect_events(case)
-        self._schedule_new_timers(case, timers_before)
+        self._schedule_wake_up(case, earliest_before)
 
     def finish_batch(self, processing: ProcessingEvent[UUID]) -> None:
-        """The batch's new timers go to their minutes' deadline index, in the same transaction."""
+        """The batch's wake-ups go to their minutes' deadline index, in the same transaction."""
         new_timers, self._new_timers = self._new_timers, {}  # a batch applied again makes them anew
         for (minute, shard), timers in sorted(new_timers.items()):
             index_id = Deadlines.create_id(minute, shard)
@@ -114,9 +114,9 @@ class CaseLedger(BatchProjection):
     # -- the clock ----------------------------------------------------------------------
 
     def sweep(self, until: datetime, max_minutes: int = 24 * 60) -> int:
-        """Fires the timers of every minute that ended by `until` and was not swept yet (at most
-        `max_minutes` of them); each minute with timers is recorded with its position in one
-        transaction. Returns how many case events the timers made."""
+        """Wakes the cases indexed in every minute that ended by `until` and was not swept yet (at
+        most `max_minutes` of them); each minute with wake-ups is recorded with its position in
+        one transaction. Returns how many case events the timers made."""
         with self._writer:
             swept = self.swept_until()
             last = min(minute_of(until) - 1, swept + max_minutes)
@@ -129,7 +129,7 @@ class CaseLedger(BatchProjection):
             return made
 
     def _timers(self, minute: int) -> list[dict[str, Any]]:
-        """The minute's timers, read once from the stored events of each of its shards (one
+        """The minute's wake-ups, read once from the stored events of each of its shards (one
         query tells which shards the minute has: a few of its 66)."""
         ids = Deadlines.ids_of(minute)
         stored = self.stored_among(ids)
@@ -139,19 +139,21 @@ class CaseLedger(BatchProjection):
     def swept_until(self) -> int:
         return self.recorder.max_tracking_id(SWEEP) or 0
 
-    def _fire(self, minute: int, timers: list[dict[str, Any]]) -> int:
+    def _fire(self, minute: int, wake_ups: list[dict[str, Any]]) -> int:
+        """Wakes each case named in the minute once: it fires every timer due by the minute's
+        end, and its next timer's wake-up goes in (the one it was woken by is spent)."""
         self._new_timers = {}
         processing = BatchProcessing(tracking=Tracking(SWEEP, minute))
+        by = datetime.fromtimestamp((minute + 1) * 60, UTC)
         made = 0
-        for timer in timers:
-            case: Case | None = self.aggregate_in_batch(processing, UUID(timer["case_id"]))
+        for case_id in dict.fromkeys(wake_up["case_id"] for wake_up in wake_ups):
+            case: Case | None = self.aggregate_in_batch(processing, UUID(case_id))
             if case is None:
                 continue
-            timers_before = self._timer_ids(case)
-            case.fire(timer, self.timing)
+            case.fire_due(by, self.timing)
             made += len(case.pending_events)
             processing.collect_events(case)
-            self._schedule_new_timers(case, timers_before)
+            self._schedule_wake_up(case, None, not_before=minute + 1)  # in this sweep, if due by its end
         self.finish_batch(processing)
         self.record_processing(processing)
         return made
@@ -167,37 +169,40 @@ class CaseLedger(BatchProjection):
 
     def record_processing(self, processing: BatchProcessing) -> list[Tracking]:
         """As recorded; a batch that was not recorded may have seen versions of its cases that
-        the store now holds differently (another instance wrote them), so the timers seen go."""
+        the store now holds differently (another instance wrote them), so what was seen goes."""
         try:
             recorded_before = super().record_processing(processing)
         except Exception:
-            self._timers_seen.clear()
+            self._earliest_seen.clear()
             raise
         if recorded_before:
-            self._timers_seen.clear()
+            self._earliest_seen.clear()
         return recorded_before
 
-    def _timer_ids(self, case: Case | None) -> set[str]:
+    def _earliest_timer(self, case: Case | None) -> int | None:
+        """The minute of the case's earliest timer (None: it has none). The index holds a
+        wake-up for the case by then, or by the minute it was written in, if later."""
         if case is None:
-            return set()
-        seen = self._timers_seen.get(case.id)
+            return None
+        seen = self._earliest_seen.get(case.id)
         if seen is not None and seen[0] == case.version:
             return seen[1]
-        return {timer["id"] for timer in case.timers(self.timing)}
+        return earliest(case.timers(self.timing))[0]
 
-    def _schedule_new_timers(self, case: Case, before: set[str]) -> None:
-        """A timer that is already due goes to the current minute: the watcher has not swept it."""
-        now = minute_of(self.clock())
-        shard = Deadlines.shard_of(self.partition)  # only this instance writes its partitions' shards
-        timers = case.timers(self.timing)
-        for timer in timers:
-            if timer["id"] not in before:
-                minute = max(minute_of(datetime.fromisoformat(timer["at"])), now)
-                self._new_timers.setdefault((minute, shard), []).append({**timer, "case_id": str(case.id)})
-        self._timers_seen[case.id] = (case.version, {timer["id"] for timer in timers})
-        self._timers_seen.move_to_end(case.id)
-        while len(self._timers_seen) > self.WORKING_SET:
-            self._timers_seen.popitem(last=False)
+    def _schedule_wake_up(self, case: Case, earliest_before: int | None, not_before: int | None = None) -> None:
+        """Indexes the case's earliest timer when it falls before the one indexed already (or
+        none was): the index holds one wake-up a case, not each of its timers. A wake-up that
+        finds nothing due (its timer was made stale) indexes the next. A timer that is already
+        due goes to the minute `not_before` (the current one: the watcher has not swept it)."""
+        minute, timer = earliest(case.timers(self.timing))
+        if timer is not None and (earliest_before is None or minute < earliest_before):
+            shard = Deadlines.shard_of(self.partition)  # only this instance writes its partitions' shards
+            at = max(minute, minute_of(self.clock()) if not_before is None else not_before)
+            self._new_timers.setdefault((at, shard), []).append({**timer, "case_id": str(case.id)})
+        self._earliest_seen[case.id] = (case.version, minute)
+        self._earliest_seen.move_to_end(case.id)
+        while len(self._earliest_seen) > self.WORKING_SET:
+            self._earliest_seen.popitem(last=False)
 
     # -- queries (a portal sees only its own cases) -------------------------------------
 

@@ -195,6 +195,14 @@ class Case(Aggregate):
         elif kind == "promise-missed":
             self._promise_missed(timer["id"], subject, self.promises[subject]["by"], self.portal, self.item)
 
+    def fire_due(self, by: datetime, timing: Timing) -> None:
+        """Fires each timer that falls before `by`, in the order `timers` lists them; one that an
+        earlier one's firing made stale is not fired."""
+        fired: set[str] = set()
+        while due := [t for t in self.timers(timing) if t["id"] not in fired and _at(t["at"]) < by]:
+            fired.add(due[0]["id"])
+            self.fire(due[0], timing)
+
     # -- queries ----------------------------------------------------------------------
 
     def timers(self, timing: Timing) -> list[dict[str, str]]:

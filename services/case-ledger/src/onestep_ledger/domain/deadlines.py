@@ -1,13 +1,19 @@
-"""The deadline index: the timers that fall in one minute, kept as small aggregates.
+"""The deadline index: the cases to wake in one minute, kept as small aggregates.
 
-A case's timers are written here in the same transaction as the case event that set them,
-and the ledger's watcher reads one minute at a time once that minute has passed. Due times
-cluster (a task opened at 10:03 with 5 promised days is due at 10:03 five working days
-later), so a consumer batch touches few minutes.
+A case is indexed at its earliest timer, not at each of its timers: a case's tasks each have a
+reminder, an overdue mark and a routing window, and most are decided long before any falls. The
+wake-up is written in the same transaction as the case event that made that timer the earliest,
+and the ledger's watcher reads one minute at a time once that minute has passed. A woken case
+fires every timer then due and is indexed again at its next one; a wake-up whose timer went stale
+(its task was decided) finds nothing due and does the same, and a case that has ended has no
+next. Wake-ups cluster (a task opened at 10:03 with 5 promised days is due at 10:03 five working
+days later), so a consumer batch touches few minutes.
 
-At a peak a minute holds tens of thousands of timers, and every batch appends to its minute.
-So the aggregate's state is only a count: each batch appends its timers without the minute's
-earlier ones being held in memory or copied, and the watcher reads them from the events.
+At a peak a minute holds tens of thousands of wake-ups, and every batch appends to its minute.
+So the aggregate's state is only a count: each batch appends its wake-ups without the minute's
+earlier ones being held in memory or copied, and the watcher reads them from the events. Each
+is the case's timer with the case's id (what the index held for every timer before, so a minute
+written then is read alike).
 
 A minute has one aggregate per shard: the Kafka partition whose records set the timers (modulo
 SHARDS), or WATCHER for the timers the watcher's own firing sets. Ledger instances own
@@ -31,6 +37,16 @@ NAMESPACE = uuid5(NAMESPACE_URL, "onestep/case-ledger/deadlines")
 def minute_of(moment: datetime) -> int:
     """Minutes since the epoch: the index's key and the watcher's position."""
     return int(moment.timestamp() // 60)
+
+
+def earliest(timers: Iterable[dict[str, str]]) -> tuple[int | None, dict[str, str] | None]:
+    """The minute of the earliest of these timers, and the first of them that falls in it."""
+    first: tuple[int | None, dict[str, str] | None] = (None, None)
+    for timer in timers:
+        minute = minute_of(datetime.fromisoformat(timer["at"]))
+        if first[0] is None or minute < first[0]:
+            first = (minute, timer)
+    return first
 
 
 SHARDS = 64  # partitions beyond it share shards (correct; instances may then race on one)
@@ -63,10 +79,10 @@ class Deadlines(Aggregate):
 
     @event("Scheduled")
     def schedule(self, timers: list[dict[str, Any]]) -> None:
-        """Each timer names its case; it is fired once its minute has passed."""
+        """Each names its case, which is woken once the minute has passed."""
         self.scheduled += len(timers)
 
     @staticmethod
     def timers_in(events: Iterable[Any]) -> list[dict[str, Any]]:
-        """The timers a minute's stored events scheduled, in order."""
+        """The wake-ups a minute's stored events scheduled, in order."""
         return [timer for stored in events if isinstance(stored, Deadlines.Scheduled) for timer in stored.timers]
