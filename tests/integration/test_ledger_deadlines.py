@@ -268,9 +268,10 @@ def test_instances_applying_their_own_partitions_never_race_on_the_deadline_inde
         assert events[:3] == ["Opened", "TaskReminded", "TaskOverdue"], events
 
 
-def test_the_index_wakes_a_case_at_its_next_timer_and_a_decided_case_is_woken_once_for_nothing(store_env):
+def test_the_index_wakes_a_case_at_its_next_timer_and_a_case_that_ended_is_not_read_back(store_env):
     """A case is indexed at its earliest timer, not at each of them. Woken, it fires what is
-    due and is indexed at its next timer; a case decided meanwhile has no next."""
+    due and is indexed at its next timer; a case that ended cancels its wake-up, so the
+    watcher does not read it back from the store."""
     from onestep_contracts.calendar import WorkingCalendar
     from onestep_ledger.application import CaseLedger
     from onestep_ledger.domain.case_rules import Timing
@@ -292,14 +293,30 @@ def test_the_index_wakes_a_case_at_its_next_timer_and_a_decided_case_is_woken_on
 
     ledger.apply_batch("decisions", 0, [accepted_envelope(open_case, "market-regulation")], 0)
     ledger.apply_batch("decisions", 0, [decided_envelope(decided_case, d) for d in departments], 1)
+    assert {
+        w["kind"] for w in every_wake_up(ledger, routing_minute, routing_minute) if w["case_id"] == str(decided_case)
+    } == {
+        "unroutable",
+        "cancelled",
+    }
 
+    class Sweeping(CaseLedger):
+        name = CaseLedger.name  # the same tables (PostgreSQL names them after the application)
+        read_back: list[uuid.UUID] = []
+
+        def _stored(self, aggregate_id):
+            self.read_back.append(aggregate_id)
+            return super()._stored(aggregate_id)
+
+    sweeping = Sweeping(env=store_env, timing=timing, clock=clock)  # another instance: nothing in memory
     clock.ahead = timedelta(days=8)  # past the open task's reminder and due time
-    while ledger.swept_until() < minute_of(clock()) - 1:
-        ledger.sweep(clock())
+    while sweeping.swept_until() < minute_of(clock()) - 1:
+        sweeping.sweep(clock())
     assert timeline_of(ledger, open_case) == ["Opened", "TaskAccepted", "TaskReminded", "TaskOverdue"]
     assert timeline_of(ledger, decided_case)[-1] == "Approved"
+    assert open_case in sweeping.read_back and decided_case not in sweeping.read_back
     woken_later = {w["case_id"] for w in every_wake_up(ledger, routing_minute + 1, minute_of(clock()))}
-    assert woken_later == {str(open_case)}  # the decided case's wake-up found nothing and left none
+    assert woken_later == {str(open_case)}
 
 
 def test_a_minute_indexed_with_every_timer_of_its_cases_wakes_each_case_once(store_env):

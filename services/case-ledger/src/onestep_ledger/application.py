@@ -25,7 +25,7 @@ from onestep_runtime.projection import BatchProcessing, BatchProjection, Partiti
 
 from .adapters import translate
 from .domain.case import Case
-from .domain.case_rules import Timing
+from .domain.case_rules import FINAL_STATES, Timing
 from .domain.deadlines import Deadlines, earliest, minute_of
 
 # What a case is folded from (the topics also carry case events, which it does not apply).
@@ -57,8 +57,9 @@ class CaseLedger(BatchProjection):
         self._new_timers: dict[tuple[int, int], list[dict[str, Any]]] = {}  # (minute, shard) → wake-ups
         # The minute of each case's earliest timer as this ledger last changed it, at that
         # version: what its next change compares with, not worked out again (working a case's
-        # timers out before and after each event was about a tenth of the ledger's CPU).
-        self._earliest_seen: OrderedDict[UUID, tuple[int, int | None]] = OrderedDict()
+        # timers out before and after each event was about a tenth of the ledger's CPU); and
+        # the minute of the last wake-up it indexed for the case.
+        self._earliest_seen: OrderedDict[UUID, tuple[int, int | None, int | None]] = OrderedDict()
         self._start_sweeping()
 
     def apply_poll(self, batches: list[PartitionBatch]) -> set[tuple[str, int]]:
@@ -140,13 +141,15 @@ class CaseLedger(BatchProjection):
         return self.recorder.max_tracking_id(SWEEP) or 0
 
     def _fire(self, minute: int, wake_ups: list[dict[str, Any]]) -> int:
-        """Wakes each case named in the minute once: it fires every timer due by the minute's
-        end, and its next timer's wake-up goes in (the one it was woken by is spent)."""
+        """Wakes each case named in the minute once, but for those that ended since: it fires
+        every timer due by the minute's end, and its next timer's wake-up goes in (the one it
+        was woken by is spent)."""
         self._new_timers = {}
         processing = BatchProcessing(tracking=Tracking(SWEEP, minute))
         by = datetime.fromtimestamp((minute + 1) * 60, UTC)
         made = 0
-        for case_id in dict.fromkeys(wake_up["case_id"] for wake_up in wake_ups):
+        ended = {wake_up["case_id"] for wake_up in wake_ups if Deadlines.is_cancellation(wake_up)}
+        for case_id in dict.fromkeys(wake_up["case_id"] for wake_up in wake_ups if wake_up["case_id"] not in ended):
             case: Case | None = self.aggregate_in_batch(processing, UUID(case_id))
             if case is None:
                 continue
@@ -193,13 +196,22 @@ class CaseLedger(BatchProjection):
         """Indexes the case's earliest timer when it falls before the one indexed already (or
         none was): the index holds one wake-up a case, not each of its timers. A wake-up that
         finds nothing due (its timer was made stale) indexes the next. A timer that is already
-        due goes to the minute `not_before` (the current one: the watcher has not swept it)."""
+        due goes to the minute `not_before` (the current one: the watcher has not swept it).
+        A case that has ended cancels the wake-up this ledger last indexed for it, so the
+        watcher does not read it back for nothing (one it indexed before a restart still does)."""
         minute, timer = earliest(case.timers(self.timing))
+        seen = self._earliest_seen.get(case.id)
+        woken_at = seen[2] if seen is not None else None
+        shard = Deadlines.shard_of(self.partition)  # only this instance writes its partitions' shards
+        now = minute_of(self.clock())
         if timer is not None and (earliest_before is None or minute < earliest_before):
-            shard = Deadlines.shard_of(self.partition)  # only this instance writes its partitions' shards
-            at = max(minute, minute_of(self.clock()) if not_before is None else not_before)
-            self._new_timers.setdefault((at, shard), []).append({**timer, "case_id": str(case.id)})
-        self._earliest_seen[case.id] = (case.version, minute)
+            woken_at = max(minute, now if not_before is None else not_before)
+            self._new_timers.setdefault((woken_at, shard), []).append({**timer, "case_id": str(case.id)})
+        elif case.status in FINAL_STATES and woken_at is not None:
+            if woken_at >= now:
+                self._new_timers.setdefault((woken_at, shard), []).append(Deadlines.cancelled(case.id))
+            woken_at = None
+        self._earliest_seen[case.id] = (case.version, minute, woken_at)
         self._earliest_seen.move_to_end(case.id)
         while len(self._earliest_seen) > self.WORKING_SET:
             self._earliest_seen.popitem(last=False)

@@ -6,7 +6,8 @@ wake-up is written in the same transaction as the case event that made that time
 and the ledger's watcher reads one minute at a time once that minute has passed. A woken case
 fires every timer then due and is indexed again at its next one; a wake-up whose timer went stale
 (its task was decided) finds nothing due and does the same, and a case that has ended has no
-next. Wake-ups cluster (a task opened at 10:03 with 5 promised days is due at 10:03 five working
+next. A case that ends cancels its wake-up in the same minute's index, so the watcher does not
+read it back from the store for nothing. Wake-ups cluster (a task opened at 10:03 with 5 promised days is due at 10:03 five working
 days later), so a consumer batch touches few minutes.
 
 At a peak a minute holds tens of thousands of wake-ups, and every batch appends to its minute.
@@ -51,6 +52,7 @@ def earliest(timers: Iterable[dict[str, str]]) -> tuple[int | None, dict[str, st
 
 SHARDS = 64  # partitions beyond it share shards (correct; instances may then race on one)
 WATCHER = SHARDS  # the shard of the timers the watcher's firing sets
+CANCELLED = "cancelled"  # an entry that cancels its case's wake-up in the minute
 
 
 class Deadlines(Aggregate):
@@ -81,6 +83,15 @@ class Deadlines(Aggregate):
     def schedule(self, timers: list[dict[str, Any]]) -> None:
         """Each names its case, which is woken once the minute has passed."""
         self.scheduled += len(timers)
+
+    @staticmethod
+    def cancelled(case_id: UUID) -> dict[str, str]:
+        """What cancels a case's wake-up in the minute: the case has ended, it has no timers."""
+        return {"case_id": str(case_id), "kind": CANCELLED}
+
+    @staticmethod
+    def is_cancellation(entry: dict[str, Any]) -> bool:
+        return entry.get("kind") == CANCELLED
 
     @staticmethod
     def timers_in(events: Iterable[Any]) -> list[dict[str, Any]]:
