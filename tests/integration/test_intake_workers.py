@@ -27,12 +27,16 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 def workers_of(intake: Service) -> list[int]:
-    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
+    """The supervisor's worker processes (not multiprocessing's resource tracker); a worker
+    that ends between being listed and being read is not one of them."""
     found = []
     for pid in children(intake.process.pid):
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            if b"spawn_main" in cmdline.read():
-                found.append(pid)
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"spawn_main" in cmdline.read():
+                    found.append(pid)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
     return found
 
 
