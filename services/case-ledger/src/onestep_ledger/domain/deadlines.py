@@ -7,8 +7,8 @@ and the ledger's watcher reads one minute at a time once that minute has passed.
 fires every timer then due and is indexed again at its next one; a wake-up whose timer went stale
 (its task was decided) finds nothing due and does the same, and a case that has ended has no
 next. A case that ends cancels its wake-up in the same minute's index, so the watcher does not
-read it back from the store for nothing. Wake-ups cluster (a task opened at 10:03 with 5 promised days is due at 10:03 five working
-days later), so a consumer batch touches few minutes.
+read it back from the store for nothing. Wake-ups cluster (a task opened at 10:03 with 5
+promised days is due at 10:03 five working days later), so a consumer batch touches few minutes.
 
 At a peak a minute holds tens of thousands of wake-ups, and every batch appends to its minute.
 So the aggregate's state is only a count: each batch appends its wake-ups without the minute's
