@@ -199,7 +199,7 @@ def test_a_batch_that_meets_a_concurrent_write_is_applied_again_not_skipped(stor
     with pytest.raises(ConcurrentWrite):
         applying.apply_batch("decisions", 0, decision, 0)
     assert applying.apply_batch("decisions", 0, decision, 0)  # the consumer's retry, from the store
-    events = [type(e).__name__ for e in applying.repository.event_store.get(case_id)]
+    events = timeline_of(applying, case_id)
     assert events == ["Opened", "TaskReminded", "TaskOverdue", "TaskUnroutable", "DepartmentDecided", "Approved"]
     assert applying.apply_batch("decisions", 0, decision, 0) is False  # and now it was applied
 
@@ -229,7 +229,7 @@ def test_a_batch_applied_again_after_a_concurrent_write_schedules_the_timers_it_
 
     clock.ahead = timedelta(minutes=31)  # past the supplement window
     applying.sweep(clock())
-    events = [type(e).__name__ for e in applying.repository.event_store.get(case_id)]
+    events = timeline_of(applying, case_id)
     assert "SupplementRequested" in events, events
 
 
@@ -264,7 +264,7 @@ def test_instances_applying_their_own_partitions_never_race_on_the_deadline_inde
     clock.ahead = timedelta(minutes=2)
     two.sweep(clock())
     for case_id in late:
-        events = [type(e).__name__ for e in one.repository.event_store.get(case_id)]
+        events = timeline_of(one, case_id)
         assert events[:3] == ["Opened", "TaskReminded", "TaskOverdue"], events
 
 
@@ -347,14 +347,7 @@ def timeline_of(ledger, case_id) -> list[str]:
 
 
 def every_wake_up(ledger, first_minute: int, last_minute: int) -> list[dict]:
-    from onestep_ledger.domain.deadlines import Deadlines
-
-    return [
-        wake_up
-        for minute in range(first_minute, last_minute + 1)
-        for shard in ledger.stored_among(Deadlines.ids_of(minute))
-        for wake_up in Deadlines.timers_in(ledger.repository.event_store.get(shard))
-    ]
+    return [wake_up for minute in range(first_minute, last_minute + 1) for wake_up in ledger.wake_ups(minute)]
 
 
 async def test_of_two_ledger_instances_on_one_store_one_watches_the_deadlines_until_it_stops(store_env):

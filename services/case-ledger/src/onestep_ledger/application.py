@@ -123,13 +123,13 @@ class CaseLedger(BatchProjection):
             last = min(minute_of(until) - 1, swept + max_minutes)
             made = 0
             for minute in range(swept + 1, last + 1):
-                if timers := self._timers(minute):
-                    made += self._fire(minute, timers)
+                if wake_ups := self.wake_ups(minute):
+                    made += self._fire(minute, wake_ups)
             if last > self.swept_until():
                 self._record_swept(last)
             return made
 
-    def _timers(self, minute: int) -> list[dict[str, Any]]:
+    def wake_ups(self, minute: int) -> list[dict[str, Any]]:
         """The minute's wake-ups, read once from the stored events of each of its shards (one
         query tells which shards the minute has: a few of its 66)."""
         ids = Deadlines.ids_of(minute)
