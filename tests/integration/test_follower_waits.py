@@ -178,3 +178,26 @@ async def test_only_a_poll_that_stored_events_wakes_the_followers(store_env):
 
     await consumer._handle_batches(poll(1, [DEPARTMENT]))
     assert follower.wakes == 1 and app.recorder.max_notification_id()
+
+
+async def test_a_follower_waited_for_is_woken_for_what_was_stored_with_no_wake(store_env):
+    """notify's dispatcher records the outcomes of what it hands over, and nothing wakes it or
+    the parked view for them: notify's consumer, waiting for both under a burst, waited out
+    their idle waits, a poll at a time."""
+    app = DepartmentTasks(env=store_env, department=DEPARTMENT)
+    handed = []
+
+    async def hand_over(events) -> None:
+        handed.append(len(events))
+
+    dispatcher = NotificationFollower(app, name="dispatch", handle=hand_over, idle_wait_s=3600.0)
+    async with running(dispatcher):
+        await eventually(lambda: dispatcher.leading)
+        await asyncio.sleep(0.3)  # time enough to find the log empty and wait
+        envelope = submitted_envelope(uuid.uuid4(), [DEPARTMENT])
+        assert await asyncio.to_thread(app.apply_batch, "applications", 0, [envelope], 0)  # no wake
+        assert dispatcher.behind == 1
+
+        assert await dispatcher.caught_up(0, timeout_s=30.0)
+
+        assert handed == [1]

@@ -207,11 +207,15 @@ class NotificationFollower:
 
     async def caught_up(self, within: int, timeout_s: float) -> bool:
         """Waits, at most `timeout_s`, until the follower is at most `within` events behind, or
-        stands by (another instance follows), or stops; whether it got there in time."""
+        stands by (another instance follows), or stops; whether it got there in time. The
+        follower is woken meanwhile: what it is behind on may have come with no wake (notify's
+        dispatcher records its outcomes, and nothing wakes it or the parked view for them), and
+        an idle follower would keep the waiting consumer to its idle wait."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while self.leading and not self._stopping.is_set() and self.behind > within:
             self._advanced.clear()
+            self._wake.set()
             if (left := deadline - loop.time()) <= 0:
                 return False
             with contextlib.suppress(TimeoutError):
