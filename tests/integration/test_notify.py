@@ -21,7 +21,7 @@ from onestep_notify.entrypoints.api import create_app
 from onestep_notify.settings import NotifySettings, Webhook
 from onestep_runtime import projection_consumer
 
-from ..kafka_probe import publish
+from ..kafka_probe import end_offsets, publish
 from ..peers import WebhookReceiver
 
 KEY = "notify-test-key"
@@ -358,7 +358,8 @@ def test_deliveries_parked_before_a_restart_are_sent_again_at_the_portals_first_
 def held_up(kafka, notify_with, portal, monkeypatch):
     """Starts notify for a portal whose webhook holds every POST until the gate is set (a slow
     peer), its consumer polling 10 records at a time and waiting for its dispatcher once it is
-    15 events behind; publishes the cases' events. Yields the receiver, notify and the gate."""
+    15 events behind; once notify has worked off the topic's earlier cases, publishes the cases'
+    events. Yields the receiver, notify and the gate."""
     monkeypatch.setattr(projection_consumer, "CATCH_UP_WITHIN", 15)
 
     @contextlib.contextmanager
@@ -369,12 +370,27 @@ def held_up(kafka, notify_with, portal, monkeypatch):
             notify_with(receiver, batch=100, max_batch=10, request_timeout_s=120) as notify,
         ):
             try:
+                worked_off_earlier_cases(kafka, notify)
                 publish(kafka.bootstrap_servers, topics.CASES, [opened(case_id, portal) for case_id in cases])
                 yield receiver, notify, gate
             finally:
                 gate.set()  # a POST held at the gate would hold the receiver's stop
 
     return start
+
+
+def worked_off_earlier_cases(kafka, notify: TestClient) -> None:
+    """Waits until notify has stored and dispatched the topic's earlier tests' cases: once a
+    held POST stops the dispatcher, each poll of them would wait the hold out, and the test's
+    time would grow with the suite."""
+    state = notify.app.state.notify
+    ends = end_offsets(kafka.bootstrap_servers, topics.CASES)
+    wait_until(
+        lambda: (
+            all(state.app.stored_position(topics.CASES, p) == end - 1 for p, end in ends.items() if end)
+            and state.dispatcher.behind == 0
+        )
+    )
 
 
 def test_the_consumer_waits_for_a_dispatcher_held_up_by_a_slow_webhook_and_goes_on_when_it_answers(held_up):
