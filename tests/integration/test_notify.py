@@ -219,7 +219,7 @@ def test_a_portal_whose_webhook_fails_every_attempt_is_tried_once_a_post_until_o
         webhooks = {down: Webhook(url=failing.url, secret=SECRET), up: Webhook(url=fine.url, secret=SECRET)}
         async with httpx.AsyncClient() as client:
             sender = WebhookSender(client, max_attempts=3, backoff_initial_s=0.01, backoff_max_s=0.01)
-            dispatcher = WebhookDispatcher(notifier, sender, webhooks)
+            dispatcher = WebhookDispatcher(notifier, sender, webhooks, failing_retry_s=0)  # tried with each batch
             for position in range(len(rounds)):
                 await dispatcher.dispatch(requested(position))
                 failing_portals.append(REGISTRY.get_sample_value("onestep_notify_failing_portals"))
@@ -241,6 +241,62 @@ def test_a_portal_whose_webhook_fails_every_attempt_is_tried_once_a_post_until_o
     assert len(details[3]) == 3  # through once, so retried in full again
     assert [post["answered"] for post in failing.received] == [503, 503, 503, 503, 200, 503, 503, 503]
     assert [delivery(up, position)["state"] for position in range(4)] == ["delivered"] * 4
+
+
+def test_while_a_portals_webhook_fails_one_post_is_tried_an_interval_and_the_rest_are_parked_at_once(tmp_path):
+    """A webhook that does not answer takes each POST's whole timeout, and a batch waits for its
+    slowest POST: tried once for each of its events, a failing portal held every batch for as
+    many timeouts as it had POSTs in it. While it fails, one POST is tried an interval; the
+    rest are parked at once, untried, to be sent again once it takes a POST."""
+    from onestep_notify.adapters.webhook import WebhookSender
+    from onestep_notify.application import Notifier
+    from onestep_notify.dispatcher import WebhookDispatcher
+    from onestep_notify.domain.deliveries import CaseNotifications
+
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "notify.sqlite")}
+    notifier = Notifier(env=env)
+    down, up = f"portal-{uuid.uuid4().hex[:8]}", f"portal-{uuid.uuid4().hex[:8]}"
+    # the failing portal's cases, round by round (each round also a case of the other portal's)
+    rounds = [[uuid.uuid4() for _ in range(count)] for count in (1, 4, 3, 1)]
+    elsewhere = [uuid.uuid4() for _ in rounds]
+    now = [0.0]  # the dispatcher's clock, moved on by the test
+
+    def requested(position: int) -> list[CaseNotifications.DeliveryRequested]:
+        before = notifier.recorder.max_notification_id() or 0
+        cases = [opened(case_id, down) for case_id in rounds[position]] + [opened(elsewhere[position], up)]
+        notifier.apply_batch("cases", 0, cases, position)
+        return [
+            event
+            for notification in notifier.recorder.select_notifications(before + 1, 100)
+            if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
+        ]
+
+    async def dispatch_rounds(failing: WebhookReceiver, fine: WebhookReceiver) -> None:
+        webhooks = {down: Webhook(url=failing.url, secret=SECRET), up: Webhook(url=fine.url, secret=SECRET)}
+        async with httpx.AsyncClient() as client:
+            sender = WebhookSender(client, max_attempts=3, backoff_initial_s=0.01, backoff_max_s=0.01)
+            dispatcher = WebhookDispatcher(notifier, sender, webhooks, failing_retry_s=30, clock=lambda: now[0])
+            for position, at in enumerate((0.0, 10.0, 31.0, 62.0)):  # the second round within the interval
+                now[0] = at
+                await dispatcher.dispatch(requested(position))
+
+    # down for the first round's three attempts and the third round's one, back for the fourth
+    with WebhookReceiver(statuses=[503] * 4 + [200]) as failing, WebhookReceiver() as fine:
+        asyncio.run(dispatch_rounds(failing, fine))
+
+    def attempts(case_id) -> list[dict]:
+        [delivery] = notifier.deliveries_for_case(str(case_id), down)
+        return delivery["attempts"]
+
+    assert [post["answered"] for post in failing.received] == [503, 503, 503, 503, 200]
+    assert len(attempts(rounds[0][0])) == 3
+    untried = [attempts(case_id) for case_id in rounds[1]]
+    assert all(len(a) == 1 and a[0]["outcome"] == "parked" for a in untried)
+    assert all(a[0]["detail"].startswith("not tried: the portal's webhook has failed every attempt") for a in untried)
+    third = sorted(attempts(case_id)[0]["detail"].split(":")[0] for case_id in rounds[2])
+    assert third == ["HTTP 503; tried once", "not tried", "not tried"]  # one tried, its interval passed
+    assert [a["outcome"] for a in attempts(rounds[3][0])] == ["delivered"]
+    assert all(notifier.deliveries_for_case(str(case_id), up)[0]["state"] == "delivered" for case_id in elsewhere)
 
 
 def parked_list(client: TestClient, key: str = KEY, **params) -> dict:
@@ -269,7 +325,10 @@ def test_deliveries_parked_while_a_webhook_was_down_are_sent_again_once_it_takes
     never got the events of those minutes."""
     first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     # down for the first event's four attempts and the second's one (tried once), then back
-    with WebhookReceiver(statuses=[503] * 5) as receiver, notify_with(receiver, env=store_env) as notify:
+    with (
+        WebhookReceiver(statuses=[503] * 5) as receiver,
+        notify_with(receiver, env=store_env, failing_retry_s=0) as notify,  # each POST tried
+    ):
         publish(kafka.bootstrap_servers, topics.CASES, [opened(first, portal)])
         assert settled(notify, first)[0]["state"] == "parked"
         publish(kafka.bootstrap_servers, topics.CASES, [opened(second, portal)])

@@ -54,7 +54,9 @@ def bootstrap(
     parked = ParkedProjection(parked_view(app))
     gauge_parked(parked)
     parked_follower = ViewFollower(app, view=parked.view, name=PARKED_NAME, apply=parked.apply, idle_wait_s=0.5)
-    dispatch = WebhookDispatcher(app, sender, settings.portal_webhooks, concurrency=connections)
+    dispatch = WebhookDispatcher(
+        app, sender, settings.portal_webhooks, concurrency=connections, failing_retry_s=settings.failing_retry_s
+    )
     dispatcher = NotificationFollower(app, name=DISPATCH_NAME, handle=dispatch.dispatch)
     redelivery = Redelivery(app, parked, followers=[dispatcher, parked_follower])
     dispatch.on_back = redelivery.portal_back

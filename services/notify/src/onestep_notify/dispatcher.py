@@ -3,17 +3,19 @@
 A batch's POSTs go out together and its outcomes are recorded together, so the batch waits for
 its slowest POST. A portal whose webhook is down would hold every portal's next events for all
 of its retries (up to NOTIFY_MAX_ATTEMPTS timeouts and the backoff between them). So once a
-portal's POST has failed every attempt, its POSTs are tried once, not retried, until one gets
-through: the portal is still tried with each batch, and the others' events do not wait on it.
-When one gets through, the deliveries parked while it failed are asked for again (`on_back`);
-so too at a portal's first POST through since the process started, which cannot know whether
-the portal failed before it.
+portal's POST has failed every attempt, one of its POSTs is tried once, not retried, every
+NOTIFY_FAILING_RETRY_S, and its other deliveries are parked at once, untried: a webhook that
+does not answer takes each POST's whole timeout, and tried with every batch, once for each of
+its POSTs there, it held every batch for those timeouts. When one gets through, the
+deliveries parked while it failed are asked for again (`on_back`); so too at a portal's first
+POST through since the process started, which cannot know whether the portal failed before it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -27,7 +29,10 @@ from .domain.deliveries import REFUSED, UNCONFIGURED, UNREACHABLE, CaseNotificat
 from .settings import Webhook
 
 DELIVERIES = Counter("onestep_notify_deliveries_total", "Deliveries finished", ["channel", "state"])
-FAILING = Gauge("onestep_notify_failing_portals", "Portals whose last POST failed every attempt (tried once a POST)")
+FAILING = Gauge(
+    "onestep_notify_failing_portals",
+    "Portals whose last POST failed every attempt (one POST tried every NOTIFY_FAILING_RETRY_S)",
+)
 log = logging.getLogger(__name__)
 DISPATCH_NAME = "dispatch:webhook"
 # What the dispatcher hands over: a delivery asked for, the first time or again.
@@ -42,8 +47,13 @@ class WebhookDispatcher:
         webhooks: dict[str, Webhook],
         *,
         concurrency: int = 16,
+        failing_retry_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._notifier = notifier
+        self._failing_retry_s = failing_retry_s
+        self._clock = clock
+        self._next_try: dict[str, float] = {}  # failing portal → when one of its POSTs is tried next
         # Told when a failing portal's POST gets through again, once the batch's outcomes are recorded.
         self.on_back: Callable[[str], None] | None = None
         # A few POSTs in flight on connections kept open: hundreds at once cost more in
@@ -100,12 +110,19 @@ class WebhookDispatcher:
         bodies = [event.body.encode() for event in events]
         post = Post.batch(bodies) if webhook.batch else Post.single(bodies[0], events[0].event_id)
         failing_since = self._failing_since.get(portal)
+        if failing_since and not self._due_a_try(portal):
+            note = (
+                f"not tried: the portal's webhook has failed every attempt since {failing_since}"
+                f" (one POST is tried every {self._failing_retry_s:g}s)"
+            )
+            return events, [Attempt("parked", note)], UNREACHABLE
         async with self._in_flight:
             result = await self._sender.deliver(
                 webhook.url, webhook.secret, post, max_attempts=1 if failing_since else None
             )
         if result.delivered:
             if since := self._failing_since.pop(portal, None):
+                self._next_try.pop(portal, None)
                 FAILING.set(len(self._failing_since))
                 log.warning("portal %s's webhook takes POSTs again (failing since %s)", portal, since)
             if since or portal not in self._through:
@@ -118,8 +135,20 @@ class WebhookDispatcher:
             return events, [*result.attempts[:-1], Attempt("parked", f"{result.gave_up_on}; {note}")], UNREACHABLE
         elif portal not in self._failing_since:  # (another POST of the batch may have got there first)
             self._failing_since[portal] = datetime.now(UTC).isoformat(timespec="seconds")
+            self._next_try[portal] = self._clock() + self._failing_retry_s
             FAILING.set(len(self._failing_since))
             log.warning(
-                "portal %s's webhook failed every attempt: its POSTs are tried once until one gets through", portal
+                "portal %s's webhook failed every attempt: one of its POSTs is tried every %gs until one gets through",
+                portal,
+                self._failing_retry_s,
             )
         return events, result.attempts, UNREACHABLE
+
+    def _due_a_try(self, portal: str) -> bool:
+        """Whether a failing portal's POST is tried now: the first once its interval has passed
+        (decided before the POST is awaited, so the batch's other POSTs to it are not)."""
+        now = self._clock()
+        if now < self._next_try.get(portal, 0.0):
+            return False
+        self._next_try[portal] = now + self._failing_retry_s
+        return True

@@ -32,6 +32,12 @@ class NotifySettings(BaseSettings):
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
     request_timeout_s: float = 5.0
+    failing_retry_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="while a portal's webhook fails every attempt: one POST tried this often, its other deliveries"
+        " parked at once and sent again once it takes a POST; 0: each POST tried once",
+    )
     concurrent_deliveries: int = Field(
         default=16, ge=1, description="webhook POSTs in flight at once (a connection each, kept open)"
     )

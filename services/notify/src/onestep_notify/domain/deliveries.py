@@ -13,8 +13,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-# Why a delivery was parked: its portal's webhook failed every attempt (or was tried once while
-# it did), the portal refused it (4xx), or the portal has no webhook configured.
+# Why a delivery was parked: its portal's webhook failed every attempt (or, while it did, was
+# tried once or not at all), the portal refused it (4xx), or the portal has no webhook configured.
 UNREACHABLE, REFUSED, UNCONFIGURED = "unreachable", "refused", "unconfigured"
 
 
