@@ -64,6 +64,16 @@ async def handed_over(events) -> None:
     pass
 
 
+class Batches:
+    """A follower's handler that keeps the size of each batch it is handed."""
+
+    def __init__(self):
+        self.sizes: list[int] = []
+
+    async def __call__(self, events) -> None:
+        self.sizes.append(len(events))
+
+
 async def test_an_instance_standing_by_asks_for_the_lease_on_its_own_time_not_at_every_wake(store_env, monkeypatch):
     monkeypatch.setattr(follower_module, "STAND_BY_S", 60.0)
     leading_app, standing_by_app = (DepartmentTasks(env=store_env, department=DEPARTMENT) for _ in range(2))
@@ -114,22 +124,18 @@ async def test_a_follower_reads_the_store_only_for_what_this_process_did_not_rec
         return read_ids(start, limit)
 
     monkeypatch.setattr(app.recorder, "notification_ids", counted)
-    handed = []
-
-    async def hand_over(events) -> None:
-        handed.append(len(events))
-
-    relay = NotificationFollower(app, name="relay", handle=hand_over, idle_wait_s=60.0)
+    handed = Batches()
+    relay = NotificationFollower(app, name="relay", handle=handed, idle_wait_s=60.0)
     async with running(relay):
         await eventually(lambda: relay.position)
         await asyncio.sleep(0.3)  # time enough for a read straight after the batch
-        assert (handed, len(reads)) == ([1], 1)
+        assert (handed.sizes, len(reads)) == ([1], 1)
 
         assert app.apply_batch("applications", 0, [submitted_envelope(uuid.uuid4(), [DEPARTMENT])], 1)
         relay.wake()
-        await eventually(lambda: len(handed) == 2)
+        await eventually(lambda: len(handed.sizes) == 2)
 
-        assert handed == [1, 1]
+        assert handed.sizes == [1, 1]
         await asyncio.sleep(0.3)
         assert len(reads) == 1
 
@@ -185,12 +191,8 @@ async def test_a_follower_waited_for_is_woken_for_what_was_stored_with_no_wake(s
     the parked view for them: notify's consumer, waiting for both under a burst, waited out
     their idle waits, a poll at a time."""
     app = DepartmentTasks(env=store_env, department=DEPARTMENT)
-    handed = []
-
-    async def hand_over(events) -> None:
-        handed.append(len(events))
-
-    dispatcher = NotificationFollower(app, name="dispatch", handle=hand_over, idle_wait_s=3600.0)
+    handed = Batches()
+    dispatcher = NotificationFollower(app, name="dispatch", handle=handed, idle_wait_s=3600.0)
     async with running(dispatcher):
         await eventually(lambda: dispatcher.leading)
         await asyncio.sleep(0.3)  # time enough to find the log empty and wait
@@ -200,4 +202,4 @@ async def test_a_follower_waited_for_is_woken_for_what_was_stored_with_no_wake(s
 
         assert await dispatcher.caught_up(0, timeout_s=30.0)
 
-        assert handed == [1]
+        assert handed.sizes == [1]
