@@ -299,6 +299,41 @@ def test_while_a_portals_webhook_fails_one_post_is_tried_an_interval_and_the_res
     assert all(notifier.deliveries_for_case(str(case_id), up)[0]["state"] == "delivered" for case_id in elsewhere)
 
 
+def test_a_portals_posts_waiting_for_a_connection_when_it_fails_every_attempt_are_parked_untried(tmp_path):
+    """A batch's POSTs wait for one of the connections in flight: those queued behind a portal's
+    first failing POSTs made every attempt of their own once they got one, so a batch of a few
+    hundred of its events took that many rounds of every attempt's timeout."""
+    from onestep_notify.adapters.webhook import WebhookSender
+    from onestep_notify.application import Notifier
+    from onestep_notify.dispatcher import WebhookDispatcher
+    from onestep_notify.domain.deliveries import CaseNotifications
+
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "notify.sqlite")}
+    notifier = Notifier(env=env)
+    down = f"portal-{uuid.uuid4().hex[:8]}"
+    cases = [uuid.uuid4() for _ in range(6)]
+    notifier.apply_batch("cases", 0, [opened(case_id, down) for case_id in cases], 0)
+    requested = [
+        event
+        for notification in notifier.recorder.select_notifications(1, 100)
+        if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
+    ]
+
+    async def dispatch(failing: WebhookReceiver) -> None:
+        async with httpx.AsyncClient() as client:
+            sender = WebhookSender(client, max_attempts=2, backoff_initial_s=0.01, backoff_max_s=0.01)
+            webhooks = {down: Webhook(url=failing.url, secret=SECRET)}
+            await WebhookDispatcher(notifier, sender, webhooks, concurrency=2).dispatch(requested)
+
+    with WebhookReceiver(statuses=[503] * 12) as failing:
+        asyncio.run(dispatch(failing))
+
+    assert len(failing.received) == 2 * 2  # the two POSTs in flight, each attempted twice
+    outcomes = [notifier.deliveries_for_case(str(case_id), down)[0]["attempts"] for case_id in cases]
+    assert sorted(len(attempts) for attempts in outcomes) == [1, 1, 1, 1, 2, 2]
+    assert all(a[0]["detail"].startswith("not tried") for a in outcomes if len(a) == 1)
+
+
 def parked_list(client: TestClient, key: str = KEY, **params) -> dict:
     response = client.get("/v1/notifications/parked", params=params, headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 200, response.text

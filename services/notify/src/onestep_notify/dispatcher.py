@@ -109,14 +109,16 @@ class WebhookDispatcher:
             return events, [Attempt("parked", f"no webhook is configured for portal {portal!r}")], UNCONFIGURED
         bodies = [event.body.encode() for event in events]
         post = Post.batch(bodies) if webhook.batch else Post.single(bodies[0], events[0].event_id)
-        failing_since = self._failing_since.get(portal)
-        if failing_since and not self._due_a_try(portal):
-            note = (
-                f"not tried: the portal's webhook has failed every attempt since {failing_since}"
-                f" (one POST is tried every {self._failing_retry_s:g}s)"
-            )
-            return events, [Attempt("parked", note)], UNREACHABLE
         async with self._in_flight:
+            # Decided once the POST has its turn: a POST queued behind the portal's first
+            # failing ones would otherwise make every attempt of its own too.
+            failing_since = self._failing_since.get(portal)
+            if failing_since and not self._due_a_try(portal):
+                note = (
+                    f"not tried: the portal's webhook has failed every attempt since {failing_since}"
+                    f" (one POST is tried every {self._failing_retry_s:g}s)"
+                )
+                return events, [Attempt("parked", note)], UNREACHABLE
             result = await self._sender.deliver(
                 webhook.url, webhook.secret, post, max_attempts=1 if failing_since else None
             )
