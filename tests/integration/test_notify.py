@@ -17,6 +17,10 @@ from prometheus_client import REGISTRY
 
 from onestep_contracts import CaseOpened, deterministic_id, envelope, topics
 from onestep_contracts.signing import SIGNATURE_HEADER, verify
+from onestep_notify.adapters.webhook import WebhookSender
+from onestep_notify.application import Notifier
+from onestep_notify.dispatcher import WebhookDispatcher
+from onestep_notify.domain.deliveries import CaseNotifications
 from onestep_notify.entrypoints.api import create_app
 from onestep_notify.settings import NotifySettings, Webhook
 from onestep_runtime import projection_consumer
@@ -58,6 +62,24 @@ def settled(client, case_id, timeout_s: float = 60.0) -> list[dict]:
             return found
         time.sleep(0.2)
     raise AssertionError(f"not settled: {deliveries(client, case_id)}")
+
+
+def notifier_in(tmp_path) -> Notifier:
+    """notify's application on a SQLite store of the test's own, for the dispatcher's tests."""
+    return Notifier(
+        env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "notify.sqlite")}
+    )
+
+
+def requested_by(notifier: Notifier, case_events: list, position: int) -> list[CaseNotifications.DeliveryRequested]:
+    """Applies case events as the cases topic's batch at `position`; the deliveries they requested."""
+    before = notifier.recorder.max_notification_id() or 0
+    notifier.apply_batch("cases", 0, case_events, position)
+    return [
+        event
+        for notification in notifier.recorder.select_notifications(before + 1, 100)
+        if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
+    ]
 
 
 @pytest.fixture
@@ -143,21 +165,10 @@ def test_a_portal_that_takes_batches_gets_arrays_of_signed_events_each_event_onc
 
 
 def test_the_dispatcher_groups_a_batch_into_posts_of_the_portals_size_and_parks_a_refused_one_whole(tmp_path):
-    from onestep_notify.adapters.webhook import WebhookSender
-    from onestep_notify.application import Notifier
-    from onestep_notify.dispatcher import WebhookDispatcher
-    from onestep_notify.domain.deliveries import CaseNotifications
-
-    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "notify.sqlite")}
-    notifier = Notifier(env=env)
+    notifier = notifier_in(tmp_path)
     batched, single = f"portal-{uuid.uuid4().hex[:8]}", f"portal-{uuid.uuid4().hex[:8]}"
     cases = {batched: [uuid.uuid4() for _ in range(5)], single: [uuid.uuid4() for _ in range(2)]}
-    notifier.apply_batch("cases", 0, [opened(c, p) for p, ids in cases.items() for c in ids], 0)
-    requested = [
-        event
-        for notification in notifier.recorder.select_notifications(1, 100)
-        if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
-    ]
+    requested = requested_by(notifier, [opened(c, p) for p, ids in cases.items() for c in ids], 0)
 
     async def dispatch(receiver: WebhookReceiver) -> None:
         async with httpx.AsyncClient() as client:
@@ -191,27 +202,14 @@ def test_a_portal_whose_webhook_fails_every_attempt_is_tried_once_a_post_until_o
     """A batch waits for its slowest POST: a portal whose webhook is down would hold every
     portal's next events for all of its retries. Once its POST has failed every attempt, its
     POSTs are tried once until one gets through; the other portal's go out each time."""
-    from onestep_notify.adapters.webhook import WebhookSender
-    from onestep_notify.application import Notifier
-    from onestep_notify.dispatcher import WebhookDispatcher
-    from onestep_notify.domain.deliveries import CaseNotifications
-
-    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "notify.sqlite")}
-    notifier = Notifier(env=env)
+    notifier = notifier_in(tmp_path)
     down, up = f"portal-{uuid.uuid4().hex[:8]}", f"portal-{uuid.uuid4().hex[:8]}"
     rounds = [{down: uuid.uuid4(), up: uuid.uuid4()} for _ in range(4)]
 
     def requested(position: int) -> list[CaseNotifications.DeliveryRequested]:
-        """A round's case events applied, and the deliveries they requested."""
-        before = notifier.recorder.max_notification_id() or 0
-        notifier.apply_batch(
-            "cases", 0, [opened(case_id, portal) for portal, case_id in rounds[position].items()], position
+        return requested_by(
+            notifier, [opened(case_id, portal) for portal, case_id in rounds[position].items()], position
         )
-        return [
-            event
-            for notification in notifier.recorder.select_notifications(before + 1, 100)
-            if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
-        ]
 
     failing_portals = []  # the gauge after each round
 
@@ -248,13 +246,7 @@ def test_while_a_portals_webhook_fails_one_post_is_tried_an_interval_and_the_res
     slowest POST: tried once for each of its events, a failing portal held every batch for as
     many timeouts as it had POSTs in it. While it fails, one POST is tried an interval; the
     rest are parked at once, untried, to be sent again once it takes a POST."""
-    from onestep_notify.adapters.webhook import WebhookSender
-    from onestep_notify.application import Notifier
-    from onestep_notify.dispatcher import WebhookDispatcher
-    from onestep_notify.domain.deliveries import CaseNotifications
-
-    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "notify.sqlite")}
-    notifier = Notifier(env=env)
+    notifier = notifier_in(tmp_path)
     down, up = f"portal-{uuid.uuid4().hex[:8]}", f"portal-{uuid.uuid4().hex[:8]}"
     # the failing portal's cases, round by round (each round also a case of the other portal's)
     rounds = [[uuid.uuid4() for _ in range(count)] for count in (1, 4, 3, 1)]
@@ -262,14 +254,8 @@ def test_while_a_portals_webhook_fails_one_post_is_tried_an_interval_and_the_res
     now = [0.0]  # the dispatcher's clock, moved on by the test
 
     def requested(position: int) -> list[CaseNotifications.DeliveryRequested]:
-        before = notifier.recorder.max_notification_id() or 0
         cases = [opened(case_id, down) for case_id in rounds[position]] + [opened(elsewhere[position], up)]
-        notifier.apply_batch("cases", 0, cases, position)
-        return [
-            event
-            for notification in notifier.recorder.select_notifications(before + 1, 100)
-            if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
-        ]
+        return requested_by(notifier, cases, position)
 
     async def dispatch_rounds(failing: WebhookReceiver, fine: WebhookReceiver) -> None:
         webhooks = {down: Webhook(url=failing.url, secret=SECRET), up: Webhook(url=fine.url, secret=SECRET)}
@@ -303,21 +289,10 @@ def test_a_portals_posts_waiting_for_a_connection_when_it_fails_every_attempt_ar
     """A batch's POSTs wait for one of the connections in flight: those queued behind a portal's
     first failing POSTs made every attempt of their own once they got one, so a batch of a few
     hundred of its events took that many rounds of every attempt's timeout."""
-    from onestep_notify.adapters.webhook import WebhookSender
-    from onestep_notify.application import Notifier
-    from onestep_notify.dispatcher import WebhookDispatcher
-    from onestep_notify.domain.deliveries import CaseNotifications
-
-    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "notify.sqlite")}
-    notifier = Notifier(env=env)
+    notifier = notifier_in(tmp_path)
     down = f"portal-{uuid.uuid4().hex[:8]}"
     cases = [uuid.uuid4() for _ in range(6)]
-    notifier.apply_batch("cases", 0, [opened(case_id, down) for case_id in cases], 0)
-    requested = [
-        event
-        for notification in notifier.recorder.select_notifications(1, 100)
-        if isinstance(event := notifier.mapper.to_domain_event(notification), CaseNotifications.DeliveryRequested)
-    ]
+    requested = requested_by(notifier, [opened(case_id, down) for case_id in cases], 0)
 
     async def dispatch(failing: WebhookReceiver) -> None:
         async with httpx.AsyncClient() as client:
