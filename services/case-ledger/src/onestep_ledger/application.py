@@ -54,7 +54,7 @@ class CaseLedger(BatchProjection):
         self.calendar = timing.calendar
         self.clock = clock
         self._writer = threading.Lock()
-        self._new_timers: dict[tuple[int, int], list[dict[str, Any]]] = {}  # (minute, shard) → wake-ups
+        self._new_wake_ups: dict[tuple[int, int], list[dict[str, Any]]] = {}  # (minute, shard) → wake-ups
         # The minute of each case's earliest timer as this ledger last changed it, at that
         # version: what its next change compares with, not worked out again (working a case's
         # timers out before and after each event was about a tenth of the ledger's CPU); and
@@ -64,7 +64,7 @@ class CaseLedger(BatchProjection):
 
     def apply_poll(self, batches: list[PartitionBatch]) -> set[tuple[str, int]]:
         with self._writer:
-            self._new_timers = {}
+            self._new_wake_ups = {}
             return super().apply_poll(batches)
 
     def aggregate_ids(self, envelope: Envelope) -> list[UUID]:
@@ -105,11 +105,11 @@ class CaseLedger(BatchProjection):
 
     def finish_batch(self, processing: ProcessingEvent[UUID]) -> None:
         """The batch's wake-ups go to their minutes' deadline index, in the same transaction."""
-        new_timers, self._new_timers = self._new_timers, {}  # a batch applied again makes them anew
-        for (minute, shard), timers in sorted(new_timers.items()):
+        new_wake_ups, self._new_wake_ups = self._new_wake_ups, {}  # a batch applied again makes them anew
+        for (minute, shard), wake_ups in sorted(new_wake_ups.items()):
             index_id = Deadlines.create_id(minute, shard)
             deadlines = self.aggregate_in_batch(processing, index_id) or Deadlines(minute, shard)
-            deadlines.schedule(timers)
+            deadlines.schedule(wake_ups)
             processing.collect_events(deadlines)
 
     # -- the clock ----------------------------------------------------------------------
@@ -144,7 +144,7 @@ class CaseLedger(BatchProjection):
         """Wakes each case named in the minute once, but for those that ended since: it fires
         every timer due by the minute's end, and its next timer's wake-up goes in (the one it
         was woken by is spent)."""
-        self._new_timers = {}
+        self._new_wake_ups = {}
         processing = BatchProcessing(tracking=Tracking(SWEEP, minute))
         by = datetime.fromtimestamp((minute + 1) * 60, UTC)
         made = 0
@@ -206,10 +206,10 @@ class CaseLedger(BatchProjection):
         now = minute_of(self.clock())
         if timer is not None and (earliest_before is None or minute < earliest_before):
             woken_at = max(minute, now if not_before is None else not_before)
-            self._new_timers.setdefault((woken_at, shard), []).append({**timer, "case_id": str(case.id)})
+            self._new_wake_ups.setdefault((woken_at, shard), []).append({**timer, "case_id": str(case.id)})
         elif case.status in FINAL_STATES and woken_at is not None:
             if woken_at >= now:
-                self._new_timers.setdefault((woken_at, shard), []).append(Deadlines.cancelled(case.id))
+                self._new_wake_ups.setdefault((woken_at, shard), []).append(Deadlines.cancelled(case.id))
             woken_at = None
         self._earliest_seen[case.id] = (case.version, minute, woken_at)
         self._earliest_seen.move_to_end(case.id)

@@ -18,6 +18,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +40,14 @@ DISPATCH_NAME = "dispatch:webhook"
 REQUESTS = (CaseNotifications.DeliveryRequested, CaseNotifications.RedeliveryRequested)
 
 
+@dataclass
+class Failing:
+    """A portal whose POST failed every attempt."""
+
+    since: str  # when, as the parked deliveries' reasons say it
+    next_try: float  # when one of its POSTs is tried next, by the dispatcher's clock
+
+
 class WebhookDispatcher:
     def __init__(
         self,
@@ -53,7 +62,6 @@ class WebhookDispatcher:
         self._notifier = notifier
         self._failing_retry_s = failing_retry_s
         self._clock = clock
-        self._next_try: dict[str, float] = {}  # failing portal → when one of its POSTs is tried next
         # Told when a failing portal's POST gets through again, once the batch's outcomes are recorded.
         self.on_back: Callable[[str], None] | None = None
         # A few POSTs in flight on connections kept open: hundreds at once cost more in
@@ -61,7 +69,7 @@ class WebhookDispatcher:
         self._in_flight = asyncio.Semaphore(concurrency)
         self._sender = sender
         self._webhooks = webhooks
-        self._failing_since: dict[str, str] = {}  # portal → since when its POSTs fail every attempt
+        self._failing: dict[str, Failing] = {}  # portals whose POSTs fail every attempt
         self._through: set[str] = set()  # portals a POST got through to since the process started
 
     async def dispatch(self, domain_events: list[Any]) -> None:
@@ -112,33 +120,30 @@ class WebhookDispatcher:
         async with self._in_flight:
             # Decided once the POST has its turn: a POST queued behind the portal's first
             # failing ones would otherwise make every attempt of its own too.
-            failing_since = self._failing_since.get(portal)
-            if failing_since and not self._due_a_try(portal):
+            failing = self._failing.get(portal)
+            if failing and not self._due_a_try(failing):
                 note = (
-                    f"not tried: the portal's webhook has failed every attempt since {failing_since}"
+                    f"not tried: the portal's webhook has failed every attempt since {failing.since}"
                     f" (one POST is tried every {self._failing_retry_s:g}s)"
                 )
                 return events, [Attempt("parked", note)], UNREACHABLE
-            result = await self._sender.deliver(
-                webhook.url, webhook.secret, post, max_attempts=1 if failing_since else None
-            )
+            result = await self._sender.deliver(webhook.url, webhook.secret, post, max_attempts=1 if failing else None)
         if result.delivered:
-            if since := self._failing_since.pop(portal, None):
-                self._next_try.pop(portal, None)
-                FAILING.set(len(self._failing_since))
-                log.warning("portal %s's webhook takes POSTs again (failing since %s)", portal, since)
-            if since or portal not in self._through:
+            if was_failing := self._failing.pop(portal, None):
+                FAILING.set(len(self._failing))
+                log.warning("portal %s's webhook takes POSTs again (failing since %s)", portal, was_failing.since)
+            if was_failing or portal not in self._through:
                 self._through.add(portal)
                 back.append(portal)
         elif result.gave_up_on is None:  # refused (4xx): the portal's webhook answers
             return events, result.attempts, REFUSED
-        elif failing_since:
-            note = f"tried once: the portal's webhook has failed every attempt since {failing_since}"
+        elif failing:
+            note = f"tried once: the portal's webhook has failed every attempt since {failing.since}"
             return events, [*result.attempts[:-1], Attempt("parked", f"{result.gave_up_on}; {note}")], UNREACHABLE
-        elif portal not in self._failing_since:  # (another POST of the batch may have got there first)
-            self._failing_since[portal] = datetime.now(UTC).isoformat(timespec="seconds")
-            self._next_try[portal] = self._clock() + self._failing_retry_s
-            FAILING.set(len(self._failing_since))
+        elif portal not in self._failing:  # (another POST of the batch may have got there first)
+            since = datetime.now(UTC).isoformat(timespec="seconds")
+            self._failing[portal] = Failing(since, next_try=self._clock() + self._failing_retry_s)
+            FAILING.set(len(self._failing))
             log.warning(
                 "portal %s's webhook failed every attempt: one of its POSTs is tried every %gs until one gets through",
                 portal,
@@ -146,11 +151,11 @@ class WebhookDispatcher:
             )
         return events, result.attempts, UNREACHABLE
 
-    def _due_a_try(self, portal: str) -> bool:
+    def _due_a_try(self, failing: Failing) -> bool:
         """Whether a failing portal's POST is tried now: the first once its interval has passed
         (decided before the POST is awaited, so the batch's other POSTs to it are not)."""
         now = self._clock()
-        if now < self._next_try.get(portal, 0.0):
+        if now < failing.next_try:
             return False
-        self._next_try[portal] = now + self._failing_retry_s
+        failing.next_try = now + self._failing_retry_s
         return True
