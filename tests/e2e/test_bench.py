@@ -5,6 +5,7 @@ benchmark measured, never how fast (figures come from `make bench` itself)."""
 from __future__ import annotations
 
 import json
+import statistics
 
 import pytest
 
@@ -22,6 +23,7 @@ def test_the_benchmark_measures_every_phase(tmp_path):
             intake_s=2,
             concurrency=8,
             transport_records=5000,
+            parts_s=1,
             settle_s=240,
             out=out,
         ),
@@ -68,6 +70,13 @@ def test_the_benchmark_measures_every_phase(tmp_path):
     assert gauge["samples"] >= 2 and 0 < gauge["p10"] <= gauge["median"] <= gauge["p90"]
     assert 0 < host["busy_cores"] <= host["cores"] and 0 <= host["steal_pct"] <= 100
     assert f"gauge {gauge['median']} ({gauge['p10']}-{gauge['p90']};" in table(report)
+    # the parts the targets came with, measured before the system started, each against its rate there
+    parts = report["parts"]
+    assert set(parts["parts"]) == {"validated_post", "load_add_save", "new_aggregate", "replay"}
+    ratios = [part["measured"] / part["reference"] for part in parts["parts"].values()]
+    assert all(ratio > 0 for ratio in ratios) and parts["idle_gauge"] > 0
+    assert parts["against_reference"] == pytest.approx(statistics.median(ratios), abs=0.01)
+    assert f"this one ran their parts at {parts['against_reference']} times their rates" in table(report)
     kept = {path.relative_to(tmp_path / "system").as_posix() for path in (tmp_path / "system").rglob("*")}
     assert {"system/ledger.log", "system/intake.log"} <= kept  # the processes' logs stay
     assert not [path for path in kept if "sqlite" in path or path.startswith(("kafka", "system/materials"))]

@@ -101,6 +101,10 @@ class PostgresCluster:
         )
 
     @property
+    def running(self) -> bool:
+        return (self.datadir / "postmaster.pid").exists()
+
+    @property
     def pid(self) -> int:
         """The postmaster's process id (the first line of its pid file)."""
         return int((self.datadir / "postmaster.pid").read_text().split()[0])
@@ -117,7 +121,7 @@ class PostgresCluster:
         }
 
     def stop(self) -> None:
-        if (self.datadir / "postmaster.pid").exists():
+        if self.running:
             try:
                 self._run(str(self._bin / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop")
             except subprocess.CalledProcessError:

@@ -12,7 +12,10 @@ intake's HTTP API with restaurants that three departments approve, and measures:
   broker with records the size of onestep's, and onestep's throughput as a share of it;
 - the machine's own speed over the throughput phase (a fixed piece of Python work's rate,
   sampled each second), and the cores busy and the host's steal meanwhile: the same code
-  measures up to a third apart from hour to hour on this machine.
+  measures up to a third apart from hour to hour on this machine;
+- before the system starts, the parts whose rates the targets came with (FastAPI, the
+  eventsourcing library), against those rates: how fast this machine is against the one the
+  targets were set on (`parts`).
 
     onestep-bench [--store sqlite|postgres] [--rate 100] [--throughput-s 60] [--out var/bench/x.json] [--keep-data]
 
@@ -43,7 +46,7 @@ import uvloop
 from ..kafka_broker import REPO, KafkaBroker, free_port
 from ..postgres import PostgresCluster
 from ..stack import WEBHOOK_SECRET, Service, System
-from . import replay, transport
+from . import parts, replay, transport
 from .finals import Finals
 from .hops import hops_ms
 from .load import Portal, Submitted
@@ -81,6 +84,7 @@ class Options:
     # batched mode), as a portal at a province's volume would; 0: one event per POST.
     webhook_batch: int = 100
     settle_s: float = 600.0
+    parts_s: float = 5.0  # how long the targets' validated POST is measured (`parts`)
     out: Path | None = None
     keep_data: bool = False  # the broker's log and the stores, a few GB a run
 
@@ -114,7 +118,8 @@ class Bench:
         )
         self.system.add(sink)
         if self.postgres:
-            self.postgres.start()
+            if not self.postgres.running:  # the parts may have started it
+                self.postgres.start()
             self.system.on_postgres(self.postgres, "ledger", "notify", *CONSUMERS[2:5])
         ledger = self.system["ledger"]
         for n in range(2, self.options.ledgers + 1):
@@ -231,22 +236,31 @@ class Bench:
             await portal.close()
         return results
 
+    def parts(self) -> dict[str, Any]:
+        """The targets' parts (`parts`), before the system starts: the machine idle but for the
+        store's server."""
+        if self.postgres:
+            self.postgres.start()
+        return parts.measure(self.options.store, self.fresh_store("parts"), post_s=self.options.parts_s)
+
+    def fresh_store(self, name: str) -> dict[str, str]:
+        """A new database of the run's store, by the eventsourcing library's variables."""
+        if self.postgres:
+            database = f"{name}_{uuid.uuid4().hex[:8]}"
+            self.postgres.create_database(database)
+            return self.postgres.eventsourcing_env(database)
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.home / f"{name}.sqlite")}
+
     def replay(self) -> dict[str, Any]:
         """With every service stopped, as for the transport's ceiling: a rebuild by two processes
         takes both cores, and idle, the gateways, notify and intake polled for about 7 % of a
         core between them, the broker answering them for another 5-6 %."""
         ledger = self.system["ledger"]
         self.system.stop()
-        if self.postgres:
-            database = f"replay_{uuid.uuid4().hex[:8]}"
-            self.postgres.create_database(database)
-            fresh = self.postgres.eventsourcing_env(database)
-        else:
-            fresh = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(self.home / "replay.sqlite")}
         running = {"kafka": self.broker.process.pid, **self.watched.servers}
         return replay.measure(
             ledger.env,
-            {**fresh, "CIPHER_KEY": ledger.env["CIPHER_KEY"]},
+            {**self.fresh_store("replay"), "CIPHER_KEY": ledger.env["CIPHER_KEY"]},
             self.options.replay_processes,
             servers=lambda: {name: tree_cpu_seconds(pid) for name, pid in running.items()},
         )
@@ -296,6 +310,7 @@ def run(options: Options, home: Path | None = None) -> dict[str, Any]:
     out = options.out or home / "bench.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
+        report["parts"] = bench.parts()
         bench.start()
         # On uvloop, as the services are (uvicorn picks it): the load generator shares their two cores.
         report.update(uvloop.run(bench.load()))
@@ -355,6 +370,7 @@ def table(report: dict[str, Any]) -> str:
         f" webhook batch {report['options'].get('webhook_batch', 0)},"
         f" Python {report['machine']['python']} ({report['machine'].get('python_executable', '?')}), {report['started_at']}",
         machine_line(report),
+        parts_line(report),
         "",
         f"{'figure':<42} {'measured':>12}  target",
     ]
@@ -405,6 +421,17 @@ def machine_line(report: dict[str, Any]) -> str:
     )
 
 
+def parts_line(report: dict[str, Any]) -> str:
+    measured = report.get("parts", {})
+    return (
+        f"the targets' machine: this one ran their parts at {measured.get('against_reference', '-')} times their rates"
+        f" before the run (idle gauge {measured.get('idle_gauge', '-')}): "
+        + ", ".join(
+            f"{name} {part['measured']:.0f}/{part['reference']}" for name, part in measured.get("parts", {}).items()
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="onestep-bench", description=__doc__.split("\n\n")[0])
     defaults = Options()
@@ -426,6 +453,9 @@ def main(argv: list[str] | None = None) -> None:
         "--webhook-batch", type=int, default=defaults.webhook_batch, help="events per webhook POST; 0: one, unbatched"
     )
     parser.add_argument("--transport-records", type=int, default=defaults.transport_records)
+    parser.add_argument(
+        "--parts-s", type=float, default=defaults.parts_s, help="how long the targets' validated POST is measured"
+    )
     parser.add_argument("--keep-data", action="store_true", help="keep the broker's log and the stores of the run")
     parser.add_argument("--out", type=Path, help="the JSON file (default var/bench/<time>-<store>/bench.json)")
     args = parser.parse_args(argv)
