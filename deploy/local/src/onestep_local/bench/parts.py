@@ -32,8 +32,7 @@ from pydantic import BaseModel, Field
 from onestep_contracts import Applicant, MaterialRef
 
 from ..kafka_broker import free_port
-from .http1 import Connection, ConnectionLost
-from .load import JSON, restaurant
+from .load import Portal
 from .machine import gauge
 
 # The targets' figures for the parts, by store: requests a second, saves a second, events a second.
@@ -62,9 +61,9 @@ class Submission(BaseModel):
 app = FastAPI()
 
 
-@app.post("/applications", status_code=202)
+@app.post("/v1/applications", status_code=202)
 async def submit(submission: Submission) -> dict[str, str]:
-    return {"item": submission.item}
+    return {"case_id": str(uuid.uuid4()), "item": submission.item}
 
 
 class Counter(Aggregate):
@@ -78,11 +77,11 @@ class Counter(Aggregate):
 
 
 def validated_posts(seconds: float, concurrency: int = 16) -> float:
-    """Requests a second that `app` answers in a uvicorn process of its own, loaded by the load
-    generator's own client (its CPU about a tenth of the server's a request). The targets do not
-    say what loaded its server, and the client moves the rate: loaded by Apache's `ab`, the same
-    server, its core as busy, answered about two thirds as many. So this part's ratio is the
-    least certain of the four."""
+    """Requests a second that `app` answers in a uvicorn process of its own, loaded as intake is:
+    by the load generator's portals (`Portal.flat_out`), whose client takes about a tenth of the
+    server's CPU a request. The targets do not say what loaded their server, and the client
+    moves the rate: loaded by Apache's `ab`, the same server, its core as busy, answered about
+    two thirds as many. So this part's ratio is the least certain of the four."""
     port = free_port()
     options = [
         "--port",
@@ -97,39 +96,26 @@ def validated_posts(seconds: float, concurrency: int = 16) -> float:
     ]
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", f"{__name__}:app", *options])
     try:
-        return asyncio.run(_post_for(f"http://127.0.0.1:{port}", seconds, concurrency))
+        return asyncio.run(_answered_per_s(f"http://127.0.0.1:{port}", seconds, concurrency))
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
-async def _post_for(url: str, seconds: float, concurrency: int) -> float:
-    body, connections = restaurant(), [Connection(url, JSON) for _ in range(concurrency)]
-    for _ in range(100):  # until the server listens
-        try:
-            await connections[0].post("/applications", body, {})
-            break
-        except ConnectionLost:
-            await asyncio.sleep(0.1)
-    else:
-        raise RuntimeError(f"the parts' server at {url} did not answer within 10 s")
-
-    async def answered_within(until: float, connection: Connection) -> int:
-        answered = 0
-        while time.perf_counter() < until:
-            answer = await connection.post("/applications", body, {})
-            if answer.status != 202:
-                raise RuntimeError(f"the parts' server answered {answer.status}: {answer.body[:200]!r}")
-            answered += 1
-        return answered
-
-    warm_up = time.perf_counter() + 1.0
-    await asyncio.gather(*(answered_within(warm_up, c) for c in connections))
-    started = time.perf_counter()
-    answered = await asyncio.gather(*(answered_within(started + seconds, c) for c in connections))
-    elapsed = time.perf_counter() - started
-    await asyncio.gather(*(c.close() for c in connections))
-    return sum(answered) / elapsed
+async def _answered_per_s(url: str, seconds: float, concurrency: int) -> float:
+    portal = Portal(url, concurrency)
+    try:
+        try:  # a second's warm-up, which also waits out the server's start
+            async with asyncio.timeout(30):
+                await portal.flat_out(1.0)
+        except TimeoutError:
+            raise RuntimeError(f"the parts' server at {url} did not answer within 30 s") from None
+        measured = await portal.flat_out(seconds)
+    finally:
+        await portal.close()
+    if measured.refused or measured.errors:
+        raise RuntimeError(f"the parts' server refused {measured.refused}, {measured.errors} connections lost")
+    return measured.per_s
 
 
 def stored(env: dict[str, str], aggregates: int) -> dict[str, float]:
