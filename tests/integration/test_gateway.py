@@ -78,7 +78,7 @@ def running_gateway(
 
 def caught_up(kafka, records) -> None:
     """Waits until the gateway has recorded everything on its topics so far."""
-    for topic in (topics.APPLICATIONS, topics.CASES):
+    for topic in (topics.APPLICATIONS, topics.TASKS):
         for partition, end in end_offsets(kafka.bootstrap_servers, topic).items():
             if end:
                 wait_for(lambda t=topic, p=partition, e=end: at_or_past(records.stored_position(t, p), e - 1))
@@ -231,14 +231,14 @@ def test_the_adapter_is_told_of_a_cancelled_task_and_a_task_cancelled_before_it_
     def cancelled(case_id) -> object:
         return cancelled_envelope(case_id, "fire-rescue", "market-regulation rejected the application")
 
-    publish(kafka.bootstrap_servers, topics.CASES, [cancelled(ended_case)])
+    publish(kafka.bootstrap_servers, topics.TASKS, [cancelled(ended_case)])
     publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(open_case, ["fire-rescue"])])
     with running_gateway(kafka, store_env, group, adapter=system) as gateway:
         records = gateway.app.state.gateway.app
         open_task = task_id_for(open_case, "fire-rescue")
         wait_for(lambda: uuid.UUID(open_task) in records.repository and records.task(open_task).status == "dispatched")
         caught_up(kafka, records)  # the first cancellation is read (the two topics are read independently)
-        publish(kafka.bootstrap_servers, topics.CASES, [cancelled(open_case)])
+        publish(kafka.bootstrap_servers, topics.TASKS, [cancelled(open_case)])
         publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(ended_case, ["fire-rescue"])])
         told = wait_for(lambda: [reason for task_id, reason in system.cancelled if task_id == open_task])
         assert told == ["market-regulation rejected the application"]  # (the topic has other tests' cancellations)
@@ -274,7 +274,7 @@ def test_a_task_cancelled_while_the_department_system_takes_it_is_not_handed_ove
         records = gateway.app.state.gateway.app
         wait_for(lambda: task_id in system.attempts)  # the system has it, and has not answered yet
         ended = cancelled_envelope(case_id, "fire-rescue", "market-regulation rejected the application")
-        publish(kafka.bootstrap_servers, topics.CASES, [ended])
+        publish(kafka.bootstrap_servers, topics.TASKS, [ended])
         wait_for(lambda: records.repository.get(uuid.UUID(task_id)).status == "cancelled")
         system.answer.set()  # it took the task: the dispatcher's record of that now conflicts
         told = wait_for(lambda: [reason for cancelled_id, reason in system.cancelled if cancelled_id == task_id])
@@ -336,7 +336,7 @@ def test_records_of_types_the_gateway_does_not_apply_are_passed_over_undecoded_a
     unknown = record(b"onestep.no.such.event", "unknown", b"{}")
     for_others = record(b"onestep.application.submitted", "for-others", b"not json", ("ce_departments", b"fire market"))
     for_it = record(b"onestep.application.submitted", "for-it", b"not json", ("ce_departments", b"market fire-rescue"))
-    publish(kafka.bootstrap_servers, topics.CASES, [], raw=[broken_approval, unknown])
+    publish(kafka.bootstrap_servers, topics.TASKS, [], raw=[broken_approval, unknown])
     publish(kafka.bootstrap_servers, topics.APPLICATIONS, [], raw=[for_others, for_it])
     publish(kafka.bootstrap_servers, topics.APPLICATIONS, [submitted_envelope(case_id, ["fire-rescue"])])
     env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "gateway.sqlite")}

@@ -118,7 +118,7 @@ def test_callbacks_are_refused_when_unsigned_unknown_or_for_a_cancelled_task(kaf
         assert refused.status_code == 422 and [e["pointer"] for e in refused.json()["errors"]] == ["#/licences"]
 
         publish(
-            kafka.bootstrap_servers, topics.CASES, [cancelled_envelope(case_id, DEPARTMENT, "the applicant withdrew")]
+            kafka.bootstrap_servers, topics.TASKS, [cancelled_envelope(case_id, DEPARTMENT, "the applicant withdrew")]
         )
         wait_for(lambda: system.state.department.tasks[task_id]["status"] == "cancelled")  # the department was told
         late = call_back(task_id, decision, sign(SECRET, decision))

@@ -65,13 +65,19 @@ def test_a_rejection_by_one_department_rejects_the_case_and_cancels_the_open_tas
         parts = {p["department"]: p["status"] for p in rejected["departments"]}
         assert parts == {"market-regulation": "cancelled", "fire-rescue": "rejected"}
 
-        def cancellations():
-            published = [
-                e for _, e in read_all(kafka.bootstrap_servers, topics.CASES) if e and e.subject == str(case_id)
-            ]
-            return [e.event.department for e in published if e.type == "onestep.task.cancelled"]
+        def published(topic: str) -> list:
+            return [e for _, e in read_all(kafka.bootstrap_servers, topic) if e and e.subject == str(case_id)]
 
+        def cancellations():
+            return [e.event.department for e in published(topics.TASKS) if e.type == "onestep.task.cancelled"]
+
+        # to the gateways' topic, and the rejection to the case topic: neither on the other's
         assert wait_for(cancellations) == ["market-regulation"]
+        case_events = wait_for(
+            lambda: "onestep.case.rejected" in (t := [e.type for e in published(topics.CASES)]) and t
+        )
+        assert case_events == ["onestep.case.opened", "onestep.case.rejected"]
+        assert [e.type for e in published(topics.TASKS)] == ["onestep.task.cancelled"]
 
 
 def test_a_restarted_ledger_resumes_from_its_stored_positions_and_applies_nothing_twice(kafka, store_env):

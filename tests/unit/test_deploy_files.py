@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from onestep_contracts import topics
 from onestep_contracts.catalogue import load_catalogue
 from onestep_gateway.settings import GatewaySettings
 from onestep_intake.settings import IntakeSettings
@@ -32,6 +33,14 @@ def test_every_built_image_has_its_dockerfile_and_every_dependency_is_a_service(
             assert (REPO / service["build"]["dockerfile"]).is_file(), name
         for dependency in service.get("depends_on", {}):
             assert dependency in COMPOSE["services"], f"{name} depends on unknown {dependency}"
+
+
+def test_compose_creates_every_topic_the_services_use():
+    """The broker creates no topic on its own (nor does the local one): a topic left out of
+    compose's list would stop the services that read or write it."""
+    command = "\n".join(COMPOSE["services"]["kafka-topics"]["command"])
+    (listed,) = re.findall(r"for topic in ([^;]+);", command)
+    assert sorted(listed.split()) == sorted(topics.ALL)
 
 
 def test_every_service_variable_in_compose_is_a_setting_the_service_reads():

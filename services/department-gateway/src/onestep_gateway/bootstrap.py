@@ -72,7 +72,7 @@ def bootstrap(
         app,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=settings.group_id,
-        topics=[topics.APPLICATIONS, topics.CASES],
+        topics=[topics.APPLICATIONS, topics.TASKS],
         service=service,
         producer=producer,
         followers=[dispatch, relay],

@@ -1,4 +1,5 @@
-"""Publishes case events to Kafka from the ledger's notification log (the outbox relay)."""
+"""Publishes case events to Kafka from the ledger's notification log (the outbox relay): the
+tasks it opens or cancels to the gateways' topic, the rest to the case topic."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from typing import Any
 
 from prometheus_client import Counter
 
-from onestep_contracts import TaskUnroutable, envelope, topics
+from onestep_contracts import TaskCancelled, TaskOpened, TaskUnroutable, envelope, topics
 from onestep_runtime.kafka import RenewingProducer, publish
 
 from . import translate
 
 SOURCE = "onestep/case-ledger"
-RELAY_NAME = f"relay:{topics.CASES}"
+RELAY_NAME = f"relay:{topics.CASES}"  # the relay's stored position, whichever topic an event goes to
+FOR_GATEWAYS = (TaskOpened, TaskCancelled)
 PUBLISHED = Counter("onestep_ledger_case_events_published_total", "Case events published, by type", ["type"])
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,8 @@ class CaseEventPublisher:
                 case_envelope = envelope(
                     event, source=SOURCE, id=translate.case_event_id(domain_event), time=domain_event.timestamp
                 )
-                deliveries.append(await publish(self._producer, topics.CASES, case_envelope))
+                topic = topics.TASKS if isinstance(event, FOR_GATEWAYS) else topics.CASES
+                deliveries.append(await publish(self._producer, topic, case_envelope))
                 PUBLISHED.labels(event.TYPE).inc()
                 if isinstance(event, TaskUnroutable):  # an operator must deploy or fix a gateway
                     log.warning(
