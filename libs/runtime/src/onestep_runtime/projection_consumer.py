@@ -56,7 +56,7 @@ def projection_consumer(
             for partition, batch in batches.items()
         ]
         applied_before = await asyncio.to_thread(app.apply_poll, poll)
-        if app.poll_stored_events:  # (a gateway's polls are often case events it passes over)
+        if app.poll_stored_events:  # (a gateway's polls are often other departments' applications)
             for follower in followers:
                 follower.wake()
         for follower in held_back_by:
