@@ -5,7 +5,7 @@ DECISIONS = "onestep.decisions"
 CASES = "onestep.cases"
 # The ledger's tasks for the departments' gateways (a task opened after the licences it waited
 # for, or for a new round; a task cancelled), apart from the case events: a gateway reads its
-# applications and these, not every case's story, which portals and notify follow.
+# applications and these, not every case's story, which notify reads for the portals.
 TASKS = "onestep.tasks"
 DEAD_LETTERS = "onestep.dead-letters"
 
