@@ -45,6 +45,9 @@ class PostgresCluster:
         return subprocess.run(command, check=True, capture_output=True, text=True, **kwargs)
 
     def start(self) -> None:
+        """Creates the cluster if it has none, and starts it unless it runs already."""
+        if self.running:
+            return
         self.home.mkdir(parents=True, exist_ok=True)
         if self._as_root:
             shutil.chown(self.home, "postgres", "postgres")

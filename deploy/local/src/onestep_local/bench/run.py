@@ -118,8 +118,7 @@ class Bench:
         )
         self.system.add(sink)
         if self.postgres:
-            if not self.postgres.running:  # the parts may have started it
-                self.postgres.start()
+            self.postgres.start()  # (the parts have started it, unless they were not measured)
             self.system.on_postgres(self.postgres, "ledger", "notify", *CONSUMERS[2:5])
         ledger = self.system["ledger"]
         for n in range(2, self.options.ledgers + 1):
